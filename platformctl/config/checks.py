@@ -1,0 +1,130 @@
+"""Cross-field and per-environment checks that need the whole, structurally valid config."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from components import netmath
+
+from .node_pools import SYSTEM_POOL, size_problems
+from .problems import Problem
+
+if TYPE_CHECKING:
+    from .environment import EnvironmentConfig, TagsConfig
+    from .stack import StackConfig
+
+OPEN_TO_WORLD = ("0.0.0.0/0", "::/0")
+
+
+def full_tags(environment: EnvironmentConfig, tags: TagsConfig) -> dict[str, str]:
+    return {"environment": environment.name, "managed-by": "pulumi", **tags.root}
+
+
+def semantic_problems(cfg: StackConfig) -> list[Problem]:
+    return [*_network(cfg), *_cluster(cfg), *_node_pools(cfg)]
+
+
+def _network(cfg: StackConfig) -> list[Problem]:
+    n = cfg.network
+    out: list[Problem] = []
+    key = "platform:network"
+    explicit = {"publicSubnetCidrs": n.public_subnet_cidrs, "privateSubnetCidrs": n.private_subnet_cidrs}
+    given = {k: v for k, v in explicit.items() if v is not None}
+    if len(given) == 1:
+        missing = next(k for k in explicit if k not in given)
+        out.append(
+            Problem(
+                f"{key}.{missing}",
+                f"must be given together with {next(iter(given))} (or leave both out to compute them)",
+            )
+        )
+    for name, cidrs in given.items():
+        if len(cidrs) != n.az_count:
+            out.append(Problem(f"{key}.{name}", f"needs exactly one CIDR per AZ (azCount={n.az_count})", cidrs))
+        for i, cidr in enumerate(cidrs):
+            if not netmath.within(cidr, n.vpc_cidr):
+                out.append(Problem(f"{key}.{name}[{i}]", f"does not fit in vpcCidr {n.vpc_cidr}", cidr))
+    if len(given) == 2:
+        for a, b in netmath.overlapping([*n.public_subnet_cidrs, *n.private_subnet_cidrs]):
+            out.append(Problem(f"{key}.publicSubnetCidrs", f"subnets {a} and {b} overlap"))
+    elif not given:
+        try:
+            netmath.compute_subnets(n.vpc_cidr, n.az_count)
+        except ValueError as exc:
+            out.append(Problem(f"{key}.vpcCidr", str(exc), n.vpc_cidr))
+    if netmath.overlapping([n.vpc_cidr, cfg.cluster.service_ipv4_cidr]):
+        out.append(
+            Problem(
+                "platform:cluster.serviceIpv4Cidr", f"overlaps the VPC CIDR {n.vpc_cidr}", cfg.cluster.service_ipv4_cidr
+            )
+        )
+    if cfg.production:
+        if n.az_count < 3:
+            out.append(Problem(f"{key}.azCount", "must be at least 3 in production", n.az_count))
+        if n.nat_gateways != "perAz":
+            out.append(
+                Problem(f"{key}.natGateways", "must be 'perAz' in production (one NAT gateway per AZ)", n.nat_gateways)
+            )
+    return out
+
+
+def _cluster(cfg: StackConfig) -> list[Problem]:
+    c = cfg.cluster
+    out: list[Problem] = []
+    key = "platform:cluster"
+    ep = c.endpoint
+    if ep.public_access and not ep.public_access_cidrs:
+        out.append(
+            Problem(
+                f"{key}.endpoint.publicAccessCidrs",
+                "must list the CIDRs allowed to reach the public endpoint (an empty list means 0.0.0.0/0)",
+                [],
+            )
+        )
+    if cfg.production:
+        for i, cidr in enumerate(ep.public_access_cidrs if ep.public_access else []):
+            if cidr in OPEN_TO_WORLD:
+                out.append(
+                    Problem(
+                        f"{key}.endpoint.publicAccessCidrs[{i}]",
+                        "the public endpoint must not be open to the whole internet in production",
+                        cidr,
+                    )
+                )
+        if not c.deletion_protection:
+            out.append(Problem(f"{key}.deletionProtection", "must be true in production", False))
+    return out
+
+
+def _node_pools(cfg: StackConfig) -> list[Problem]:
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for i, pool in enumerate(cfg.node_pools):
+        key = f"platform:nodePools[{i}]"
+        if pool.name in seen:
+            out.append(Problem(f"{key}.name", "is used by another pool", pool.name))
+        seen.add(pool.name)
+        for field, message, got in size_problems(pool):
+            out.append(Problem(f"{key}.{field}", message, got))
+        if pool.name == SYSTEM_POOL:
+            if pool.capacity_type != "ON_DEMAND":
+                out.append(
+                    Problem(
+                        f"{key}.capacityType",
+                        "the system pool must be ON_DEMAND (it runs cluster add-ons)",
+                        pool.capacity_type,
+                    )
+                )
+            if cfg.production and pool.min_size < 2:
+                out.append(
+                    Problem(f"{key}.minSize", "the system pool needs at least 2 nodes in production", pool.min_size)
+                )
+    if SYSTEM_POOL not in seen:
+        out.append(
+            Problem(
+                "platform:nodePools",
+                f"must include a pool named {SYSTEM_POOL!r} (cluster add-ons run there)",
+                sorted(seen),
+            )
+        )
+    return out

@@ -1,0 +1,77 @@
+"""`platform:cluster`: the EKS control plane."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from components.versions import DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS
+
+from ._base import Model
+
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+
+def role_arn(value: str) -> str:
+    if not ROLE_ARN.match(value):
+        raise ValueError("must be an IAM role ARN like arn:aws:iam::123456789012:role/Name")
+    return value
+
+
+class Endpoint(Model):
+    # Private access is always on: nodes and add-ons talk to the API server inside the VPC.
+    public_access: bool = False
+    public_access_cidrs: list[str] = Field(default_factory=list)
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        out = []
+        for c in v:
+            try:
+                out.append(str(ipaddress.ip_network(c, strict=True)))
+            except ValueError as exc:
+                raise ValueError(f"not a valid CIDR: {exc}") from None
+        return out
+
+
+class TeamAccess(Model):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=40)]
+    role_arn: str
+    namespaces: list[str] = Field(default_factory=list)
+
+    _role = field_validator("role_arn")(classmethod(lambda cls, v: role_arn(v)))
+
+
+class Access(Model):
+    admin_role_arns: list[str] = Field(default_factory=list)
+    read_only_role_arns: list[str] = Field(default_factory=list)
+    teams: list[TeamAccess] = Field(default_factory=list)
+
+    @field_validator("admin_role_arns", "read_only_role_arns")
+    @classmethod
+    def _arns(cls, v: list[str]) -> list[str]:
+        return [role_arn(a) for a in v]
+
+
+class ClusterConfig(Model):
+    version: Literal[KUBERNETES_VERSIONS] = DEFAULT_KUBERNETES_VERSION  # type: ignore[valid-type]
+    endpoint: Endpoint = Field(default_factory=Endpoint)
+    deletion_protection: bool = False
+    log_retention_days: Literal[
+        7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+    ] = 30
+    service_ipv4_cidr: str = "172.20.0.0/16"
+    access: Access = Field(default_factory=Access)
+
+    @field_validator("service_ipv4_cidr")
+    @classmethod
+    def _service_cidr(cls, v: str) -> str:
+        try:
+            return str(ipaddress.ip_network(v, strict=True))
+        except ValueError as exc:
+            raise ValueError(f"not a valid CIDR: {exc}") from None

@@ -1,0 +1,337 @@
+"""The whole stack configuration: every `platform:*` section plus `aws:region`, validated at once.
+
+Validation runs before any resource is declared, both in the Pulumi program (`__main__.py`, under
+`pulumi up`) and in `platformctl`. Each problem is one line naming the key:
+`platform:<section>.<path>: <what is wrong> (got <value>)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from components import netmath
+
+from . import checks
+from .addons import AddonsConfig
+from .cluster import ClusterConfig
+from .data import DataConfig
+from .environment import EnvironmentConfig, TagsConfig
+from .gitops import GitOpsConfig
+from .network import NetworkConfig
+from .node_pools import NodePool, NodePools
+from .problems import ConfigError, Problem, join_path
+
+NAMESPACE = "platform"
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+
+# section key (camelCase, as in Pulumi.<stack>.yaml) -> (type, required)
+SECTIONS: dict[str, tuple[Any, bool]] = {
+    "environment": (EnvironmentConfig, True),
+    "tags": (TagsConfig, True),
+    "network": (NetworkConfig, False),
+    "cluster": (ClusterConfig, False),
+    "nodePools": (NodePools, True),
+    "addons": (AddonsConfig, False),
+    "gitops": (GitOpsConfig, False),
+    "data": (DataConfig, False),
+}
+# Secrets are separate keys set with `pulumi config set --secret platform:<key> ...`; never plain values.
+SECRET_KEYS: dict[str, str] = {
+    "gitopsRepoToken": "token (or password) Argo CD uses to read platform:gitops.repoUrl",
+}
+# Namespaces of other providers/tools that may appear in a stack file without being validated here.
+PASS_THROUGH_NAMESPACES = ("pulumi", "kubernetes", "random", "eks")
+AWS_KEYS = (
+    "region",
+    "profile",
+    "allowedAccountIds",
+    "assumeRole",
+    "skipMetadataApiCheck",
+    "skipCredentialsValidation",
+    "skipRequestingAccountId",
+    "defaultTags",
+)
+
+_ADAPTERS: dict[str, TypeAdapter] = {}
+
+
+def _adapter(section: str) -> TypeAdapter:
+    if section not in _ADAPTERS:
+        _ADAPTERS[section] = TypeAdapter(SECTIONS[section][0])
+    return _ADAPTERS[section]
+
+
+class SecretValue:
+    """A secure config value: its plaintext is only available inside Pulumi (never in platformctl output)."""
+
+    def __init__(self, key: str, plaintext: str | None = None):
+        self.key = key
+        self.plaintext = plaintext
+
+    def __repr__(self) -> str:
+        return f"SecretValue({self.key!r})"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stack: str
+    region: str
+    environment: EnvironmentConfig
+    tags: dict[str, str]  # the full set applied to every resource (includes environment, managed-by)
+    network: NetworkConfig
+    cluster: ClusterConfig
+    node_pools: list[NodePool]
+    addons: AddonsConfig
+    gitops: GitOpsConfig
+    data: DataConfig
+    secrets: dict[str, SecretValue] = field(default_factory=dict)
+    aws: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.environment.production
+
+    @property
+    def subnets(self) -> netmath.SubnetLayout:
+        n = self.network
+        if n.public_subnet_cidrs and n.private_subnet_cidrs:
+            return netmath.SubnetLayout(tuple(n.public_subnet_cidrs), tuple(n.private_subnet_cidrs))
+        return netmath.compute_subnets(n.vpc_cidr, n.az_count)
+
+
+def _allowed_keys_at(model: Any, loc: tuple) -> list[str]:
+    """The camelCase keys a model accepts at `loc`, for 'did you mean' hints."""
+    current = model
+    for part in loc:
+        if isinstance(part, int):
+            args = getattr(current, "__args__", None) or (getattr(current, "__origin__", None) and current.__args__)
+            current = args[0] if args else None
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            match = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
+            current = match.annotation if match else None
+        else:
+            return []
+        current = _unwrap(current)
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _unwrap(tp: Any) -> Any:
+    """Annotated[X, ...] / X | None / list[X] -> the model inside, if any."""
+    for _ in range(4):
+        meta = getattr(tp, "__metadata__", None)
+        if meta is not None:
+            tp = tp.__origin__
+            continue
+        args = [a for a in getattr(tp, "__args__", ()) if a is not type(None)]
+        if getattr(tp, "__origin__", None) in (list, tuple) and args:
+            tp = args[0]
+            continue
+        if args and getattr(tp, "__origin__", None) is None and len(args) == 1:
+            tp = args[0]
+            continue
+        if type(tp).__name__ in ("UnionType",) or getattr(tp, "__origin__", None) is __import__("typing").Union:
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            tp = models[0] if models else tp
+            if not models:
+                break
+            continue
+        break
+    return tp
+
+
+def _problems_from(section: str, exc: ValidationError) -> list[Problem]:
+    key = f"{NAMESPACE}:{section}"
+    model = SECTIONS[section][0]
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        msg = err["msg"]
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys_at(model, loc[:-1])
+            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            msg = "unknown key" + (f"; did you mean {hint[0]!r}?" if hint else f"; allowed: {', '.join(allowed)}")
+        elif kind == "missing":
+            out.append(Problem(join_path(key, loc), "is required"))
+            continue
+        elif kind.startswith("value_error"):
+            msg = msg.removeprefix("Value error, ")
+        if kind in ("string_type", "literal_error") and type(err.get("input")) in (int, float):
+            msg += "; quote it in YAML (a bare 1.30 is the number 1.3)"
+        out.append(Problem(join_path(key, loc), msg[:1].lower() + msg[1:], err.get("input")))
+    return out
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, Mapping) and set(value) == {"secure"}
+
+
+def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
+    """Validate a stack's config map (`namespace:key` -> parsed value). Raises ConfigError with every problem."""
+    problems: list[Problem] = []
+    sections: dict[str, Any] = {}
+    secrets: dict[str, SecretValue] = {}
+    aws: dict[str, Any] = {}
+    for full_key, value in values.items():
+        ns, _, key = full_key.partition(":")
+        if ns == NAMESPACE:
+            if key in SECRET_KEYS:
+                if isinstance(value, SecretValue):
+                    secrets[key] = value
+                else:
+                    problems.append(
+                        Problem(
+                            full_key, f"must be a secret: set it with `pulumi config set --secret {full_key} <value>`"
+                        )
+                    )
+            elif key in SECTIONS:
+                if _is_secure(value) or isinstance(value, SecretValue):
+                    problems.append(
+                        Problem(full_key, f"must not be a secret (only these keys are: {', '.join(SECRET_KEYS)})")
+                    )
+                else:
+                    sections[key] = value
+            else:
+                hint = difflib.get_close_matches(key, [*SECTIONS, *SECRET_KEYS], n=1)
+                problems.append(
+                    Problem(
+                        full_key,
+                        "unknown key"
+                        + (
+                            f"; did you mean '{NAMESPACE}:{hint[0]}'?"
+                            if hint
+                            else f"; allowed: {', '.join(f'{NAMESPACE}:{s}' for s in SECTIONS)}"
+                        ),
+                        value,
+                    )
+                )
+        elif ns == "aws":
+            if key not in AWS_KEYS:
+                problems.append(Problem(full_key, f"unknown aws provider key; allowed: {', '.join(AWS_KEYS)}", value))
+            aws[key] = value
+        elif ns in PASS_THROUGH_NAMESPACES:
+            continue
+        else:
+            problems.append(
+                Problem(full_key, f"unknown config namespace {ns!r}; settings belong under '{NAMESPACE}:'", value)
+            )
+
+    region = aws.get("region")
+    if region is None:
+        problems.append(Problem("aws:region", "is required (e.g. eu-west-1)"))
+    elif not isinstance(region, str) or not REGION.match(region):
+        problems.append(Problem("aws:region", "is not an AWS region name like eu-west-1", region))
+
+    parsed: dict[str, Any] = {}
+    for section, (_tp, required) in SECTIONS.items():
+        if section not in sections:
+            if required:
+                problems.append(Problem(f"{NAMESPACE}:{section}", "is required"))
+                continue
+            raw: Any = {}
+        else:
+            raw = sections[section]
+        try:
+            parsed[section] = _adapter(section).validate_python(raw)
+        except ValidationError as exc:
+            problems.extend(_problems_from(section, exc))
+
+    if len(parsed) == len(SECTIONS) and not problems:
+        cfg = StackConfig(
+            stack=stack,
+            region=region,
+            environment=parsed["environment"],
+            tags=checks.full_tags(parsed["environment"], parsed["tags"]),
+            network=parsed["network"],
+            cluster=parsed["cluster"],
+            node_pools=parsed["nodePools"],
+            addons=parsed["addons"],
+            gitops=parsed["gitops"],
+            data=parsed["data"],
+            secrets=secrets,
+            aws=aws,
+        )
+        problems.extend(checks.semantic_problems(cfg))
+        if not problems:
+            return cfg
+    raise ConfigError(problems)
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+
+def stack_file(project_dir: Path, stack: str) -> Path:
+    return project_dir / f"Pulumi.{short_stack_name(stack)}.yaml"
+
+
+def short_stack_name(stack: str) -> str:
+    """`org/eks-platform/dev` -> `dev`."""
+    return stack.rsplit("/", 1)[-1]
+
+
+def read_stack_file(path: Path) -> dict[str, Any]:
+    """The `config:` map of a Pulumi.<stack>.yaml, with secure values as SecretValue placeholders."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError([Problem(str(path), "stack config file not found")], source=str(path)) from None
+    try:
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError([Problem(str(path), f"is not valid YAML{where}: {problem}")], source=str(path)) from None
+    if not isinstance(doc, dict):
+        raise ConfigError([Problem(str(path), "must be a YAML mapping with a 'config:' key")], source=str(path))
+    config = doc.get("config") or {}
+    if not isinstance(config, dict):
+        raise ConfigError([Problem(f"{path}: config", "must be a mapping of 'namespace:key' to values")])
+    return {str(k): (SecretValue(str(k)) if _is_secure(v) else v) for k, v in config.items()}
+
+
+def load_stack_config(stack: str, config_file: Path | None = None, project_dir: Path | None = None) -> StackConfig:
+    """Read and validate `Pulumi.<stack>.yaml` (or `config_file`)."""
+    from platformctl.paths import project_root
+
+    project_dir = project_dir or project_root()
+    path = config_file or stack_file(project_dir, stack)
+    values = read_stack_file(Path(path))
+    try:
+        return validate(values, short_stack_name(stack))
+    except ConfigError as exc:
+        exc.source = str(path)
+        raise
+
+
+def from_pulumi_runtime() -> StackConfig:
+    """Inside a Pulumi program: the running stack's config, validated (raises ConfigError)."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in secret_keys and key.startswith(f"{NAMESPACE}:") and key.split(":", 1)[1] in SECRET_KEYS:
+            values[key] = SecretValue(key, value)
+            continue
+        if isinstance(value, str) and value[:1] in "[{":
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        values[key] = value
+    return validate(values, pulumi.get_stack())

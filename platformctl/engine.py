@@ -1,0 +1,265 @@
+"""The offline engine: run the real `__main__.py` under Pulumi's mocks and record every resource.
+
+Only the engine is swapped (`pulumi.runtime.set_mocks` with a recording monitor); the program has no
+offline branches. No Pulumi CLI, credentials or network are used. What is recorded per resource is
+what the engine itself receives in a RegisterResource request: type, name, parent, dependencies,
+property dependencies, inputs and resource options. For taggable AWS types the engine also computes
+`tagsAll` (provider default tags merged with the resource's own), as the AWS provider does in a real
+preview, because that is what policies see there.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import runpy
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from platformctl import mock_outputs
+from platformctl.config import StackConfig, load_stack_config, read_stack_file
+from platformctl.config.stack import SecretValue, short_stack_name, stack_file
+from platformctl.paths import project_root
+from platformctl.plan import Plan, PlanResource
+from policies.rules.aws_taggable import is_taggable
+
+SECRET_PLACEHOLDER = "[secret]"
+UNKNOWN_PLACEHOLDER = "[unknown]"
+
+# Pulumi's wire signatures for special values inside a property struct.
+_SIG = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+_ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+_ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def plain(value: Any) -> Any:
+    """A property value off the wire as plain JSON: secrets masked, references as URNs."""
+    if isinstance(value, dict):
+        sig = value.get(_SIG)
+        if sig == _SECRET_SIG:
+            return SECRET_PLACEHOLDER
+        if sig == _RESOURCE_SIG:
+            return value.get("urn")
+        if sig == _OUTPUT_SIG:
+            if value.get("secret"):
+                return SECRET_PLACEHOLDER
+            return plain(value["value"]) if "value" in value else UNKNOWN_PLACEHOLDER
+        if sig in (_ASSET_SIG, _ARCHIVE_SIG):
+            return {k: plain(v) for k, v in value.items() if k != _SIG}
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if value == _UNKNOWN:
+        return UNKNOWN_PLACEHOLDER
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _struct_to_dict(struct: Any) -> dict[str, Any]:
+    from google.protobuf import json_format
+
+    return json_format.MessageToDict(struct, preserving_proto_field_name=True) if struct is not None else {}
+
+
+def _provider_default_tags(inputs: Mapping[str, Any]) -> dict[str, str]:
+    # Provider inputs arrive JSON-encoded for nested values (first-class provider convention).
+    raw = inputs.get("defaultTags")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    tags = (raw or {}).get("tags") if isinstance(raw, dict) else None
+    return dict(tags) if isinstance(tags, dict) else {}
+
+
+@dataclass
+class _Recorder:
+    region: str
+    resources: list[PlanResource] = field(default_factory=list)
+    invokes: list[str] = field(default_factory=list)
+    provider_tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    stack_urn: str = ""
+
+
+def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx):
+    from pulumi.runtime import mocks
+
+    class PlanMocks(mocks.Mocks):
+        def new_resource(self, args: mocks.MockResourceArgs):
+            return mock_outputs.new_resource(args.typ, args.name, args.inputs, ctx)
+
+        def call(self, args: mocks.MockCallArgs):
+            recorder.invokes.append(args.token)
+            return mock_outputs.invoke(args.token, args.args, ctx)
+
+    class RecordingMonitor(mocks.MockMonitor):
+        """MockMonitor that keeps the whole RegisterResource request (options, dependencies) for the plan."""
+
+        def make_urn(self, parent: str, type_: str, name: str) -> str:
+            # The real engine's URN: the parent's whole qualified type chain, and no root-stack prefix.
+            if parent:
+                parent_type = parent.split("::")[2]
+                if parent_type != "pulumi:pulumi:Stack":
+                    type_ = f"{parent_type}${type_}"
+            return super().make_urn("", type_, name)
+
+        def RegisterResource(self, request):
+            response = super().RegisterResource(request)
+            if request.type == "pulumi:pulumi:Stack":
+                recorder.stack_urn = response.urn
+                return response
+            inputs = plain(_struct_to_dict(request.object))
+            prop_deps = {k: sorted(v.urns) for k, v in request.propertyDependencies.items() if v.urns}
+            resource = PlanResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                remote=bool(request.remote),
+                parent=request.parent or None,
+                # A provider reference is "<provider urn>::<provider id>".
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+                dependencies=sorted(set(request.dependencies)),
+                property_dependencies=prop_deps,
+                inputs=inputs,
+                options={
+                    "protect": bool(request.protect),
+                    "retainOnDelete": bool(request.retainOnDelete),
+                    "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                    "ignoreChanges": sorted(request.ignoreChanges),
+                    "replaceOnChanges": sorted(request.replaceOnChanges),
+                    "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+                },
+            )
+            if request.type == "pulumi:providers:aws":
+                recorder.provider_tags[response.urn] = _provider_default_tags(inputs)
+            recorder.resources.append(resource)
+            return response
+
+    return RecordingMonitor(PlanMocks())
+
+
+def _runtime_config(values: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """The config map as the engine hands it to a program: strings, objects JSON-encoded."""
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in values.items():
+        if isinstance(value, SecretValue):
+            # Secure values cannot be decrypted offline: a marked placeholder, flagged secret.
+            config[key] = f"[secret placeholder for {key}]"
+            secret_keys.append(key)
+        elif isinstance(value, str):
+            config[key] = value
+        else:
+            config[key] = json.dumps(value)
+    return config, secret_keys
+
+
+def _project_name(project_dir: Path) -> str:
+    doc = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    return str(doc.get("name", "eks-platform"))
+
+
+def run_plan(stack: str, config_file: Path | None = None, project_dir: Path | None = None) -> Plan:
+    """Validate the stack's config, run the program offline and return the recorded plan.
+
+    Raises `platformctl.config.ConfigError` (print `.lines`, exit 2) before anything is declared.
+    """
+    project_dir = (project_dir or project_root()).resolve()
+    path = Path(config_file) if config_file else stack_file(project_dir, stack)
+    cfg = load_stack_config(stack, path, project_dir)
+    values = read_stack_file(path)
+    # A fresh context per run: Pulumi keeps its settings and root stack in context variables.
+    return contextvars.Context().run(_run, project_dir, short_stack_name(stack), cfg, values)
+
+
+def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, Any]) -> Plan:
+    import asyncio
+
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+    from pulumi.runtime import settings
+    from pulumi.runtime.stack import wait_for_rpcs
+    from pulumi.runtime.sync_await import _sync_await
+
+    project = _project_name(project_dir)
+    recorder = _Recorder(region=cfg.region)
+    ctx = mock_outputs.Ctx(region=cfg.region)
+    monitor = _make_monitor(recorder, ctx)
+    config, secret_keys = _runtime_config(values)
+
+    # Pulumi's runtime drives its RPCs on the thread's event loop; give each run a fresh one.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    runtime_config.set_all_config(config, secret_keys)
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
+
+    program = project_dir / "__main__.py"
+    added = str(project_dir) not in sys.path
+    if added:
+        sys.path.insert(0, str(project_dir))
+    try:
+        runpy.run_path(str(program), run_name="__main__")
+        _sync_await(wait_for_rpcs())
+        outputs = _stack_outputs(settings.get_root_resource())
+    finally:
+        if added:
+            sys.path.remove(str(project_dir))
+        # The mock monitor runs on worker threads that each keep an event loop; joining them now lets
+        # those loops be released while the interpreter is healthy (not at exit, where they error).
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+        asyncio.set_event_loop(None)
+
+    for r in recorder.resources:
+        if r.parent == recorder.stack_urn:
+            r.parent = None
+        if r.type.startswith("aws:") and is_taggable(r.type):
+            tags = r.inputs.get("tags") if isinstance(r.inputs.get("tags"), dict) else {}
+            r.tags_all = {**recorder.provider_tags.get(r.provider or "", {}), **tags}
+    return Plan(
+        project=project,
+        stack=stack,
+        config=cfg,
+        resources=recorder.resources,
+        outputs=outputs,
+        invokes=sorted(set(recorder.invokes)),
+    )
+
+
+def _stack_outputs(root: Any) -> dict[str, Any]:
+    """Resolve `pulumi.export`ed values; secrets masked."""
+    import pulumi
+    from pulumi.runtime.sync_await import _sync_await
+
+    if root is None:
+        return {}
+    raw = getattr(root, "outputs", {}) or {}
+
+    async def resolve(value: Any) -> Any:
+        if isinstance(value, pulumi.Output):
+            if await value.is_secret():
+                return SECRET_PLACEHOLDER
+            if not await value.is_known():
+                return UNKNOWN_PLACEHOLDER
+            return await resolve(await value.future())
+        if isinstance(value, dict):
+            return {k: await resolve(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [await resolve(v) for v in value]
+        if isinstance(value, pulumi.Resource):
+            return await resolve(value.urn)
+        return value
+
+    return {k: _sync_await(resolve(v)) for k, v in raw.items()}

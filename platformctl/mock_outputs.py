@@ -1,0 +1,271 @@
+"""Realistic fake outputs for the offline engine: IDs and ARNs in AWS's real formats.
+
+The offline plan runs the real program under Pulumi's mocks; what a resource "returns" comes from
+here. Values are deterministic (hashed from the resource's type and name) so plans are stable and
+diffable. Add a type-specific builder to `EXTRA_OUTPUTS` when a component reads an output that is
+not one of its inputs (the way the cloud would compute it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+ACCOUNT_ID = "123456789012"
+FAKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+PARTITION = "aws"
+
+
+@dataclass(frozen=True)
+class Ctx:
+    region: str
+    account: str = ACCOUNT_ID
+
+
+def _hex(seed: str, n: int = 17) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:n]
+
+
+def _uuid(seed: str) -> str:
+    return str(uuid.UUID(hashlib.md5(seed.encode()).hexdigest()))
+
+
+# EC2-style IDs: prefix-<17 hex>
+ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/route:Route": "r-rtb",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+    "aws:ec2/securityGroupRule:SecurityGroupRule": "sgrule",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+    "aws:ec2/networkAcl:NetworkAcl": "acl",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+}
+
+# ARN resource part per type; "{id}" and "{name}" are substituted. Default: "<resource>/{id}".
+ARN_FORMAT = {
+    "aws:iam/role:Role": "arn:{p}:iam::{a}:role/{name}",
+    "aws:iam/policy:Policy": "arn:{p}:iam::{a}:policy/{name}",
+    "aws:iam/instanceProfile:InstanceProfile": "arn:{p}:iam::{a}:instance-profile/{name}",
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "arn:{p}:iam::{a}:oidc-provider/{name}",
+    "aws:kms/key:Key": "arn:{p}:kms:{r}:{a}:key/{uuid}",
+    "aws:kms/alias:Alias": "arn:{p}:kms:{r}:{a}:{name}",
+    "aws:cloudwatch/logGroup:LogGroup": "arn:{p}:logs:{r}:{a}:log-group:{name}",
+    "aws:sqs/queue:Queue": "arn:{p}:sqs:{r}:{a}:{name}",
+    "aws:sns/topic:Topic": "arn:{p}:sns:{r}:{a}:{name}",
+    "aws:s3/bucket:Bucket": "arn:{p}:s3:::{name}",
+    "aws:s3/bucketV2:BucketV2": "arn:{p}:s3:::{name}",
+    "aws:cloudwatch/eventRule:EventRule": "arn:{p}:events:{r}:{a}:rule/{name}",
+    "aws:eks/cluster:Cluster": "arn:{p}:eks:{r}:{a}:cluster/{name}",
+    "aws:eks/nodeGroup:NodeGroup": "arn:{p}:eks:{r}:{a}:nodegroup/{name}",
+    "aws:eks/addon:Addon": "arn:{p}:eks:{r}:{a}:addon/{name}",
+    "aws:ecr/repository:Repository": "arn:{p}:ecr:{r}:{a}:repository/{name}",
+    "aws:rds/instance:Instance": "arn:{p}:rds:{r}:{a}:db:{name}",
+    "aws:rds/cluster:Cluster": "arn:{p}:rds:{r}:{a}:cluster:{name}",
+    "aws:rds/subnetGroup:SubnetGroup": "arn:{p}:rds:{r}:{a}:subgrp:{name}",
+    "aws:rds/parameterGroup:ParameterGroup": "arn:{p}:rds:{r}:{a}:pg:{name}",
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": "arn:{p}:rds:{r}:{a}:cluster-pg:{name}",
+    "aws:secretsmanager/secret:Secret": "arn:{p}:secretsmanager:{r}:{a}:secret:{name}-{short}",
+}
+
+# Types whose physical name Pulumi derives from the logical name (auto-naming), when not given.
+_AUTONAME_KEYS = ("name",)
+
+
+def _service_and_resource(type_token: str) -> tuple[str, str]:
+    # "aws:ec2/vpcEndpoint:VpcEndpoint" -> ("ec2", "vpc-endpoint")
+    module = type_token.split(":")[1].split("/")[0]
+    resource = type_token.rsplit(":", 1)[-1]
+    kebab = "".join("-" + c.lower() if c.isupper() else c for c in resource).lstrip("-")
+    return module, kebab
+
+
+def _eks_cluster_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    issuer = f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{_hex(name, 32).upper()}"
+    return {
+        "endpoint": f"https://{_hex(name, 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com",
+        "certificateAuthority": {
+            "data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+        },
+        "identities": [{"oidcs": [{"issuer": issuer}]}],
+        "vpcConfig": {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{_hex(name + 'csg')}"},
+        "platformVersion": "eks.1",
+        "status": "ACTIVE",
+    }
+
+
+def _sqs_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    qname = inputs.get("name") or name
+    return {"url": f"https://sqs.{ctx.region}.amazonaws.com/{ctx.account}/{qname}"}
+
+
+def _kms_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    return {"keyId": _uuid(name)}
+
+
+def _vpc_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    return {"defaultSecurityGroupId": f"sg-{_hex(name + 'default')}", "mainRouteTableId": f"rtb-{_hex(name + 'main')}"}
+
+
+def _ecr_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    rname = inputs.get("name") or name
+    return {"repositoryUrl": f"{ctx.account}.dkr.ecr.{ctx.region}.amazonaws.com/{rname}", "registryId": ctx.account}
+
+
+def _rds_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    ident = inputs.get("identifier") or name
+    return {
+        "endpoint": f"{ident}.{_hex(name, 12)}.{ctx.region}.rds.amazonaws.com:5432",
+        "address": f"{ident}.{_hex(name, 12)}.{ctx.region}.rds.amazonaws.com",
+        "port": 5432,
+        "masterUserSecrets": [
+            {
+                "secretArn": f"arn:aws:secretsmanager:{ctx.region}:{ctx.account}:secret:rds!db-"
+                f"{_uuid(name)}-{_hex(name, 6)}",
+                "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"),
+                "secretStatus": "active",
+            }
+        ],
+    }
+
+
+def _kubeconfig(name: str, ctx: Ctx) -> dict:
+    server = f"https://{_hex(name, 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com"
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": "TU9DSw=="}}],
+        "contexts": [{"name": "aws", "context": {"cluster": name, "user": "aws"}}],
+        "current-context": "aws",
+        "users": [
+            {
+                "name": "aws",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": ["eks", "get-token", "--cluster-name", name, "--output", "json"],
+                    }
+                },
+            }
+        ],
+    }
+
+
+def _eks_component_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    """pulumi-eks's `eks:index:Cluster` is a remote component: offline we give it the outputs the program reads."""
+    cluster_name = inputs.get("name") or f"{name}-eksCluster-{_hex(name, 7)}"
+    kubeconfig = _kubeconfig(cluster_name, ctx)
+    issuer_id = _hex(name, 32).upper()
+    oidc_host = f"oidc.eks.{ctx.region}.amazonaws.com/id/{issuer_id}"
+    return {
+        "kubeconfig": kubeconfig,
+        "kubeconfigJson": json.dumps(kubeconfig),
+        "clusterSecurityGroupId": f"sg-{_hex(name + 'cluster')}",
+        "nodeSecurityGroupId": f"sg-{_hex(name + 'node')}",
+        "oidcProviderArn": f"arn:aws:iam::{ctx.account}:oidc-provider/{oidc_host}",
+        "oidcProviderUrl": oidc_host,
+        "oidcIssuer": oidc_host,
+        "clusterName": cluster_name,
+        "eksClusterName": cluster_name,
+        "clusterArn": f"arn:aws:eks:{ctx.region}:{ctx.account}:cluster/{cluster_name}",
+        "clusterEndpoint": kubeconfig["clusters"][0]["cluster"]["server"],
+        "clusterCertificateAuthority": "TU9DSw==",
+        "clusterVersion": inputs.get("version"),
+    }
+
+
+EXTRA_OUTPUTS: dict[str, Callable[[str, dict, Ctx], dict]] = {
+    "aws:eks/cluster:Cluster": _eks_cluster_extras,
+    "eks:index:Cluster": _eks_component_extras,
+    "aws:sqs/queue:Queue": _sqs_extras,
+    "aws:kms/key:Key": _kms_extras,
+    "aws:ec2/vpc:Vpc": _vpc_extras,
+    "aws:ecr/repository:Repository": _ecr_extras,
+    "aws:rds/instance:Instance": _rds_extras,
+}
+
+
+def physical_id(type_token: str, name: str, inputs: dict) -> str:
+    prefix = ID_PREFIX.get(type_token)
+    if prefix:
+        return f"{prefix}-{_hex(type_token + name)}"
+    if type_token == "aws:kms/key:Key":
+        return _uuid(name)
+    given = inputs.get("name")
+    if isinstance(given, str) and given:
+        return given
+    return f"{name}-{_hex(type_token + name, 7)}"
+
+
+def new_resource(type_token: str, name: str, inputs: dict[str, Any], ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    """(id, outputs) the way the cloud would answer: inputs echoed, plus computed IDs/ARNs/attributes."""
+    rid = physical_id(type_token, name, inputs)
+    outputs: dict[str, Any] = dict(inputs)
+    if type_token.startswith("aws:"):
+        physical_name = inputs.get("name") if isinstance(inputs.get("name"), str) else rid
+        fmt = ARN_FORMAT.get(type_token)
+        if fmt:
+            arn = fmt.format(
+                p=PARTITION,
+                a=ctx.account,
+                r=ctx.region,
+                name=physical_name,
+                id=rid,
+                uuid=_uuid(name),
+                short=_hex(name, 6),
+            )
+        else:
+            service, resource = _service_and_resource(type_token)
+            arn = f"arn:{PARTITION}:{service}:{ctx.region}:{ctx.account}:{resource}/{rid}"
+        outputs.setdefault("arn", arn)
+        outputs.setdefault("name", physical_name)
+        outputs.setdefault("ownerId", ctx.account)
+    extra = EXTRA_OUTPUTS.get(type_token)
+    if extra:
+        for key, value in extra(name, inputs, ctx).items():
+            outputs.setdefault(key, value)
+    return rid, outputs
+
+
+def invoke(token: str, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    """Data-source answers. Unknown invokes return {} (the engine records them)."""
+    if token == "aws:index/getCallerIdentity:getCallerIdentity":
+        return {
+            "accountId": ctx.account,
+            "arn": f"arn:aws:iam::{ctx.account}:user/offline",
+            "userId": "AIDAOFFLINE",
+            "id": ctx.account,
+        }
+    if token == "aws:index/getRegion:getRegion":
+        return {
+            "name": ctx.region,
+            "region": ctx.region,
+            "id": ctx.region,
+            "description": ctx.region,
+            "endpoint": f"ec2.{ctx.region}.amazonaws.com",
+        }
+    if token == "aws:index/getPartition:getPartition":
+        return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
+    if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+        letters = "abcdef"
+        return {
+            "names": [f"{ctx.region}{c}" for c in letters],
+            "zoneIds": [f"euw1-az{i + 1}" for i in range(6)],
+            "id": ctx.region,
+            "groupNames": [ctx.region],
+        }
+    return {}

@@ -1,0 +1,197 @@
+"""The offline plan: resources recorded by the engine, as a stable JSON document, a summary and a diagram.
+
+The JSON document is a public, versioned format (`SCHEMA_VERSION`; schema in `plan.schema.json`
+beside this file): keys sorted, resources sorted by URN, secrets masked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from platformctl.config import StackConfig
+
+SCHEMA_VERSION = 1
+SCHEMA_FILE = Path(__file__).with_name("plan.schema.json")
+
+
+@dataclass
+class PlanResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    provider: str | None
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    inputs: dict[str, Any]
+    options: dict[str, Any]
+    remote: bool = False
+    tags_all: dict[str, str] | None = None
+    component: str = ""
+
+    @property
+    def is_component(self) -> bool:
+        return not self.custom
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        """What a policy sees: the inputs, plus tagsAll where the AWS provider computes it."""
+        if self.tags_all is None:
+            return self.inputs
+        return {**self.inputs, "tagsAll": self.tags_all}
+
+    def to_json(self) -> dict[str, Any]:
+        doc = {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "custom": self.custom,
+            "remote": self.remote,
+            "parent": self.parent,
+            "component": self.component,
+            "provider": self.provider,
+            "dependencies": self.dependencies,
+            "propertyDependencies": self.property_dependencies,
+            "inputs": self.inputs,
+            "options": self.options,
+        }
+        if self.tags_all is not None:
+            doc["tagsAll"] = self.tags_all
+        return doc
+
+
+@dataclass
+class Plan:
+    project: str
+    stack: str
+    config: StackConfig
+    resources: list[PlanResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    invokes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.resources.sort(key=lambda r: r.urn)
+        by_urn = {r.urn: r for r in self.resources}
+        for r in self.resources:
+            top = r
+            while top.parent and top.parent in by_urn:
+                top = by_urn[top.parent]
+            r.component = top.name
+
+    @cached_property
+    def by_urn(self) -> dict[str, PlanResource]:
+        return {r.urn: r for r in self.resources}
+
+    def of_type(self, type_token: str) -> list[PlanResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def children(self, urn: str) -> list[PlanResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "resources": len(self.resources),
+            "byType": dict(sorted(Counter(r.type for r in self.resources).items())),
+            "byComponent": dict(sorted(Counter(r.component for r in self.resources).items())),
+            "protected": sorted(r.urn for r in self.resources if r.options.get("protect")),
+        }
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "schemaVersion": SCHEMA_VERSION,
+            "project": self.project,
+            "stack": self.stack,
+            "environment": self.config.environment.name,
+            "production": self.config.production,
+            "region": self.config.region,
+            "summary": self.summary(),
+            "outputs": self.outputs,
+            "invokes": self.invokes,
+            "resources": [r.to_json() for r in self.resources],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.document(), indent=2, sort_keys=True, default=str) + "\n"
+
+    # ------------------------------------------------------------------ diagram
+
+    def mermaid(self) -> str:
+        """Components (ComponentResources) and their dependencies, grouped by top-level component.
+
+        Custom resources are folded into their component as counts per type, so a plan of a few
+        hundred resources stays a readable diagram of a few dozen boxes.
+        """
+        comps = [r for r in self.resources if r.is_component]
+        comp_urns = {r.urn for r in comps}
+        ids = {urn: f"c{i}" for i, urn in enumerate(sorted(comp_urns))}
+
+        def owner(r: PlanResource) -> str | None:
+            """Nearest enclosing component URN of a resource (itself if it is one)."""
+            cur: PlanResource | None = r
+            while cur is not None:
+                if cur.urn in comp_urns:
+                    return cur.urn
+                cur = self.by_urn.get(cur.parent) if cur.parent else None
+            return None
+
+        counts: dict[str, Counter] = defaultdict(Counter)
+        for r in self.resources:
+            if r.is_component:
+                continue
+            o = owner(r)
+            if o:
+                counts[o][r.type.rsplit(":", 1)[-1]] += 1
+        edges: set[tuple[str, str]] = set()
+        for r in self.resources:
+            src = owner(r)
+            for dep in r.dependencies + [d for ds in r.property_dependencies.values() for d in ds]:
+                dep_res = self.by_urn.get(dep)
+                dst = owner(dep_res) if dep_res else None
+                if src and dst and src != dst and not self._is_ancestor(dst, src) and not self._is_ancestor(src, dst):
+                    edges.add((src, dst))
+
+        lines = ["flowchart LR"]
+        tops = [r for r in comps if not r.parent or r.parent not in comp_urns]
+
+        def label(r: PlanResource) -> str:
+            c = counts.get(r.urn, Counter())
+            detail = "<br/>".join(f"{n} × {t}" for t, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:6])
+            more = len(c) - 6
+            if more > 0:
+                detail += f"<br/>+{more} more types"
+            kind = r.type.rsplit(":", 1)[-1]
+            text = f"<b>{r.name}</b><br/><i>{kind}</i>" + (f"<br/>{detail}" if detail else "")
+            return text.replace('"', "'")
+
+        def emit(r: PlanResource, depth: int) -> None:
+            kids = [k for k in comps if k.parent == r.urn]
+            pad = "  " * depth
+            if kids:
+                lines.append(f'{pad}subgraph {ids[r.urn]}g["{r.name}"]')
+                lines.append(f'{pad}  {ids[r.urn]}["{label(r)}"]')
+                for k in kids:
+                    emit(k, depth + 1)
+                lines.append(f"{pad}end")
+            else:
+                lines.append(f'{pad}{ids[r.urn]}["{label(r)}"]')
+
+        for t in tops:
+            emit(t, 1)
+        for src, dst in sorted(edges):
+            lines.append(f"  {ids[src]} --> {ids[dst]}")
+        return "\n".join(lines) + "\n"
+
+    def _is_ancestor(self, maybe_ancestor: str, urn: str) -> bool:
+        cur = self.by_urn.get(urn)
+        while cur is not None and cur.parent:
+            if cur.parent == maybe_ancestor:
+                return True
+            cur = self.by_urn.get(cur.parent)
+        return False
