@@ -1,0 +1,93 @@
+"""The thin glue between the pure rules (policies.rules) and the pulumi_policy SDK, shared by both packs.
+
+A rule is `check(type_token, props, config) -> list[str]` for a resource policy, or
+`check(resources: list[StackResource], config) -> list[Finding]` for a stack policy, where `props` are plain
+dicts (unknown preview values marked `UNKNOWN`) and `config` is whatever the engine sent for the policy; the rule
+resolves it against the catalog defaults (policies.rules.config.resolve). A bad config value becomes a violation
+that says so, rather than a crashed analyzer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from policies.rules.config import POLICIES, PolicyConfigError, config_schema
+from policies.rules.values import Finding, StackResource, plain
+
+ResourceCheck = Callable[[str, dict[str, Any], Mapping[str, Any]], list[str]]
+StackCheck = Callable[[list[StackResource], Mapping[str, Any]], list[Finding]]
+
+
+def _schema(name: str) -> PolicyConfigSchema | None:
+    props = config_schema(name)
+    return PolicyConfigSchema(properties=props) if props else None
+
+
+def _run(name: str, check: Callable[..., list[Any]], report: ReportViolation, *args: Any) -> list[Any]:
+    try:
+        return check(*args)
+    except PolicyConfigError as exc:
+        report(f"invalid configuration for policy {name}: {'; '.join(exc.problems)}")
+        return []
+
+
+def resource_policy(name: str, check: ResourceCheck) -> ResourceValidationPolicy:
+    spec = POLICIES[name]
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        config = plain(dict(args.get_config()))
+        for message in _run(name, check, report_violation, args.resource_type, plain(args.props), config):
+            report_violation(message)
+
+    return ResourceValidationPolicy(
+        name=name,
+        description=spec.description,
+        validate=validate,
+        enforcement_level=EnforcementLevel(spec.default_level),
+        config_schema=_schema(name),
+    )
+
+
+def stack_resources(args: StackValidationArgs) -> list[StackResource]:
+    out = []
+    for r in args.resources:
+        out.append(
+            StackResource(
+                type=r.resource_type,
+                urn=r.urn,
+                name=r.name,
+                props=plain(r.props),
+                parent=r.parent.urn if r.parent is not None else None,
+                dependencies=[d.urn for d in r.dependencies],
+                property_dependencies={k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+            )
+        )
+    return out
+
+
+def stack_policy(name: str, check: StackCheck) -> StackValidationPolicy:
+    spec = POLICIES[name]
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        config = plain(dict(args.get_config()))
+        for finding in _run(name, check, report_violation, stack_resources(args), config):
+            report_violation(finding.message, finding.urn or None)
+
+    return StackValidationPolicy(
+        name=name,
+        description=spec.description,
+        validate=validate,
+        enforcement_level=EnforcementLevel(spec.default_level),
+        config_schema=_schema(name),
+    )
