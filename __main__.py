@@ -35,6 +35,11 @@ network = Network(
     opts=on_aws,
 )
 
+# ---- cluster, node pools, Karpenter (components/cluster.py, node_pools.py, karpenter.py)
+# ---- add-ons (components/addons/)
+# ---- GitOps bootstrap (components/gitops.py)
+# ---- data: database, registries, build access (components/database.py, registry.py, build_access.py)
+
 pulumi.export("environment", env)
 pulumi.export("region", cfg.region)
 pulumi.export("vpcId", network.vpc_id)
