@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,20 +81,28 @@ def _check_level(level: str) -> str:
 
 
 def _get(obj: Any, *keys: str) -> Any:
-    """obj[k1][k2]..., or None where anything along the way is missing, None or not a dict."""
+    """obj[k1][k2]..., or None where anything along the way is missing, None or not a mapping.
+
+    Mappings and sequences rather than dict and list: the CrossGuard SDK hands policies read-only proxies
+    (an unknown preview value raises its UnknownValueError when read, which the SDK reports as such).
+    """
     for key in keys:
-        if not isinstance(obj, dict):
+        if not isinstance(obj, Mapping):
             return None
         obj = obj.get(key)
     return obj
 
 
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 
 
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
+def _list(value: Any) -> Sequence:
+    return value if _is_list(value) else []
+
+
+def _dict(value: Any) -> Mapping:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _is_true(value: Any) -> bool:
@@ -140,7 +148,7 @@ class _Container:
     @property
     def security_context(self) -> dict | None:
         sc = self.body.get("securityContext")
-        return sc if isinstance(sc, dict) else None
+        return sc if isinstance(sc, Mapping) else None
 
 
 _CONTAINER_LISTS = (
@@ -153,7 +161,7 @@ _CONTAINER_LISTS = (
 def _containers(spec: dict) -> Iterator[_Container]:
     for field, label in _CONTAINER_LISTS:
         for i, body in enumerate(_list(spec.get(field))):
-            if isinstance(body, dict):
+            if isinstance(body, Mapping):
                 name = body.get("name") or f"#{i}"
                 yield _Container(f'{label} "{name}"', f"spec.{field}[{i}]", body)
 
@@ -309,7 +317,7 @@ def _se_linux_options(allowed_types: frozenset[str]) -> CheckFn:
         findings = []
         for who, shown, path, sc in _security_contexts(spec):
             options = _get(sc, "seLinuxOptions")
-            if not isinstance(options, dict):
+            if not isinstance(options, Mapping):
                 continue
             kind = _str(options.get("type"))
             if kind not in allowed_types:
@@ -794,7 +802,7 @@ def pod_templates(obj: dict, kind: str | None = None) -> list[tuple[str, dict, d
     if not keys:
         return [("", _dict(obj.get("metadata")), _dict(obj.get("spec")))]
     template = _get(obj, *keys)
-    if not isinstance(template, dict):
+    if not isinstance(template, Mapping):
         return []
     return [(".".join(keys) + ".", _dict(template.get("metadata")), _dict(template.get("spec")))]
 

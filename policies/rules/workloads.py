@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,19 +21,24 @@ from policies.rules.pss import LEVELS, OLDEST_MINOR, VERSIONS, Violation, pod_te
 
 
 def _get(obj: Any, *keys: str) -> Any:
+    """obj[k1][k2]..., or None; any Mapping/Sequence counts (the CrossGuard SDK passes read-only proxies)."""
     for key in keys:
-        if not isinstance(obj, dict):
+        if not isinstance(obj, Mapping):
             return None
         obj = obj.get(key)
     return obj
 
 
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
+def _dict(value: Any) -> Mapping:
+    return value if isinstance(value, Mapping) else {}
 
 
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+def _list(value: Any) -> Sequence:
+    return value if _is_list(value) else []
 
 
 def _set(value: Any) -> bool:
@@ -66,7 +72,7 @@ def _containers(spec: dict, *, ephemeral: bool) -> list[tuple[str, str, dict]]:
     found = []
     for field, label in lists:
         for i, container in enumerate(_list(spec.get(field))):
-            if isinstance(container, dict):
+            if isinstance(container, Mapping):
                 found.append((f'{label} "{container.get("name") or f"#{i}"}"', f"spec.{field}[{i}]", container))
     return found
 
@@ -385,7 +391,7 @@ def _selects_all_pods(policy: dict) -> bool:
 def _policy_types(policy: dict) -> set[str]:
     """spec.policyTypes, or what Kubernetes defaults it to: Ingress, plus Egress when egress rules exist."""
     declared = _get(policy, "spec", "policyTypes")
-    if isinstance(declared, list):
+    if _is_list(declared):
         return {str(t) for t in declared}
     return {"Ingress", "Egress"} if _get(policy, "spec", "egress") else {"Ingress"}
 

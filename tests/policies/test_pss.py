@@ -353,3 +353,23 @@ def test_windows_host_process_and_capabilities_baseline():
     assert found["capabilities_baseline"].message.startswith(
         'container "app": securityContext.capabilities.add must not include "NET_RAW"'
     )
+
+
+# ------------------------------------------------------------------------------ CrossGuard SDK proxies
+
+
+@pytest.mark.parametrize("obj", VIOLATING + COMPLIANT, ids=ids)
+def test_props_as_the_policy_sdk_passes_them(obj):
+    # pulumi_policy hands validate() read-only Mapping/Sequence proxies, not dicts and lists
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    for level in ("baseline", "restricted"):
+        assert evaluate(unknown_checking_proxy(copy.deepcopy(obj)), level) == evaluate(obj, level)
+
+
+def test_unknown_preview_values_surface_as_the_sdk_error():
+    from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UnknownValueError, unknown_checking_proxy
+
+    pod = restricted_pod(hostNetwork=UNKNOWN_BOOLEAN_VALUE)
+    with pytest.raises(UnknownValueError):
+        evaluate(unknown_checking_proxy(pod), "baseline")

@@ -409,3 +409,26 @@ def test_object_without_namespace_is_in_default():
 def test_labels_are_read_as_kubernetes_reads_them(level, version, expected):
     namespaces = {"apps": labelled("apps", level, version)}
     assert w.effective_pss_level(deployment(container()), namespaces, "baseline", "v1.33") == expected
+
+
+def test_props_as_the_policy_sdk_passes_them():
+    # pulumi_policy hands validate() read-only Mapping/Sequence proxies, not dicts and lists
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    obj = deployment(container(image="nginx", resources={"requests": {"cpu": "1"}}))
+    assert w.resources_set(unknown_checking_proxy(copy.deepcopy(obj))) == w.resources_set(obj) != []
+    assert (
+        w.image_pinned(unknown_checking_proxy(copy.deepcopy(obj)), REGISTRIES) == w.image_pinned(obj, REGISTRIES) != []
+    )
+    svc = service()
+    assert w.lb_service_internal(unknown_checking_proxy(svc), []) == w.lb_service_internal(service(), []) != []
+    ns = namespace("apps", **{w.ENFORCE_LABEL: "baseline"})
+    assert w.namespace_psa_labels(unknown_checking_proxy(copy.deepcopy(ns))) == w.namespace_psa_labels(ns)
+    objects = [namespace("apps"), netpol("deny", "apps", podSelector={}, policyTypes=["Ingress"])]
+    proxied = [unknown_checking_proxy(copy.deepcopy(o)) for o in objects]
+    assert w.namespaces_without_default_deny(proxied) == w.namespaces_without_default_deny(objects) != []
+    namespaces = {"apps": unknown_checking_proxy(labelled("apps", "baseline", "v1.30"))}
+    assert w.effective_pss_level(unknown_checking_proxy(obj), namespaces, "restricted", "latest") == (
+        "baseline",
+        "v1.30",
+    )
