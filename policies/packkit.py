@@ -25,7 +25,8 @@ from pulumi_policy import (
 from policies.rules.config import POLICIES, PolicyConfigError, config_schema
 from policies.rules.values import Finding, StackResource, plain
 
-ResourceCheck = Callable[[str, dict[str, Any], Mapping[str, Any]], list[str]]
+# A resource check may take a 4th argument, the ResourceValidationArgs (for the URN); see ResourceAndStackPolicy.
+ResourceCheck = Callable[..., list[str]]
 StackCheck = Callable[[list[StackResource], Mapping[str, Any]], list[Finding]]
 
 
@@ -91,3 +92,43 @@ def stack_policy(name: str, check: StackCheck) -> StackValidationPolicy:
         enforcement_level=EnforcementLevel(spec.default_level),
         config_schema=_schema(name),
     )
+
+
+class ResourceAndStackPolicy(ResourceValidationPolicy):
+    """One policy that validates in both phases: each resource (Analyze) and then the whole stack (AnalyzeStack),
+    under a single name, config and enforcement level.
+
+    The policy SDK dispatches Analyze to ResourceValidationPolicy instances and AnalyzeStack to
+    StackValidationPolicy instances (by isinstance); registering this class as a virtual subclass of
+    StackValidationPolicy makes it receive both, and `validate` routes on the argument type.
+    """
+
+    def __init__(self, name: str, resource_check: ResourceCheck, stack_check: StackCheck) -> None:
+        spec = POLICIES[name]
+        self._name = name
+        self._stack_check = stack_check
+
+        def validate_resource(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+            config = plain(dict(args.get_config()))
+            messages = _run(name, resource_check, report_violation, args.resource_type, plain(args.props), config, args)
+            for message in messages:
+                report_violation(message)
+
+        super().__init__(
+            name=name,
+            description=spec.description,
+            validate=validate_resource,
+            enforcement_level=EnforcementLevel(spec.default_level),
+            config_schema=_schema(name),
+        )
+
+    def validate(self, args: Any, report_violation: ReportViolation) -> Any:
+        if isinstance(args, StackValidationArgs):
+            config = plain(dict(args.get_config()))
+            for finding in _run(self._name, self._stack_check, report_violation, stack_resources(args), config):
+                report_violation(finding.message, finding.urn or None)
+            return None
+        return super().validate(args, report_violation)
+
+
+StackValidationPolicy.register(ResourceAndStackPolicy)

@@ -180,6 +180,11 @@ POLICIES: dict[str, PolicySpec] = {
             "mandatory",
             {
                 "minimumLevel": {"type": "string", "enum": ["baseline", "restricted"], "default": "baseline"},
+                "requireAllLabels": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "Also require enforce-version, audit and warn labels.",
+                },
                 "exemptNamespaces": _EXEMPT,
             },
         ),
