@@ -21,7 +21,10 @@ exactly when upstream rejects it.
 Two behaviours upstream patched into its v1.0 revisions (so they apply at every pinned version) are kept so:
 `image` volumes are allowed under restricted, and the `appArmorProfile` fields are checked next to the
 deprecated AppArmor annotations. A volume with no source at all counts as `emptyDir`, as the API server's
-defaulting makes it before admission sees it.
+defaulting makes it before admission sees it. The user-namespace relaxations (`spec.hostUsers: false` exempts
+runAsNonRoot, runAsUser and baseline procMount) start at v1.35, where upstream made them unconditional;
+before that they sat behind the alpha feature gate UserNamespacesPodSecurityStandards, off by default, which
+is what is modelled here.
 """
 
 from __future__ import annotations
