@@ -1,0 +1,305 @@
+"""Policy check reports: a terminal table, a Markdown PR comment, JSON, and SARIF 2.1.0 for code scanning.
+
+Every renderer takes the same `PolicyReport`; all but the table are pure functions returning text, with
+violations in a stable order (mandatory first, then by policy, resource and message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from platformctl.analyzer import Diagnostic
+
+REPORT_SCHEMA_VERSION = 1
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+TOOL_NAME = "platformctl-policy"
+TOOL_URI = "https://github.com/example-org/eks-platform#policy-packs"
+FORMATS = ("table", "markdown", "json", "sarif")
+_LEVEL_ORDER = {"mandatory": 0, "advisory": 1}
+
+
+@dataclass(frozen=True)
+class PolicySummary:
+    pack: str
+    name: str
+    description: str
+    level: str  # effective enforcement level: advisory | mandatory | disabled
+    stack: bool = False
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PolicyReport:
+    project: str
+    stack: str
+    environment: str
+    production: bool
+    stack_file: str  # the stack's config file, relative to the project (SARIF artifact)
+    policy_config: str | None  # the policy config file used, relative to the project (None: pack defaults)
+    resources: int
+    packs: dict[str, str]  # pack name -> version
+    policies: list[PolicySummary]
+    diagnostics: list[Diagnostic]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.diagnostics = sorted(
+            self.diagnostics, key=lambda d: (_LEVEL_ORDER.get(d.level, 2), d.policy, d.urn, d.message)
+        )
+
+    @property
+    def mandatory(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.level == "mandatory"]
+
+    @property
+    def advisory(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.level != "mandatory"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.mandatory
+
+    def counts_by_policy(self) -> dict[str, Counter[str]]:
+        out: dict[str, Counter[str]] = {p.name: Counter() for p in self.policies}
+        for d in self.diagnostics:
+            out.setdefault(d.policy, Counter())[d.level] += 1
+        return out
+
+    def summary_line(self) -> str:
+        verdict = "passed" if self.passed else "FAILED"
+        return (
+            f"policy check {verdict} for stack {self.stack}: {len(self.mandatory)} mandatory, "
+            f"{len(self.advisory)} advisory violation(s) across {self.resources} resources, "
+            f"{len(self.policies)} policies in {len(self.packs)} packs"
+        )
+
+
+def _resource_label(d: Diagnostic) -> str:
+    if d.resource_name:
+        return f"{d.resource_name} ({d.resource_type})" if d.resource_type else d.resource_name
+    return d.urn or "(stack)"
+
+
+# ----------------------------------------------------------------------------------------------- json
+
+
+def render_json(report: PolicyReport) -> str:
+    by_policy = report.counts_by_policy()
+    doc = {
+        "schemaVersion": REPORT_SCHEMA_VERSION,
+        "project": report.project,
+        "stack": report.stack,
+        "environment": report.environment,
+        "production": report.production,
+        "passed": report.passed,
+        "policyConfig": report.policy_config,
+        "summary": {
+            "resources": report.resources,
+            "mandatory": len(report.mandatory),
+            "advisory": len(report.advisory),
+            "byPolicy": {name: dict(sorted(c.items())) for name, c in sorted(by_policy.items()) if c},
+        },
+        "packs": [
+            {
+                "name": pack,
+                "version": version,
+                "policies": [
+                    {
+                        "name": p.name,
+                        "description": p.description,
+                        "enforcementLevel": p.level,
+                        "type": "stack" if p.stack else "resource",
+                        "config": p.config,
+                    }
+                    for p in report.policies
+                    if p.pack == pack
+                ],
+            }
+            for pack, version in sorted(report.packs.items())
+        ],
+        "violations": [d.to_dict() for d in report.diagnostics],
+        "timings": {k: round(v, 3) for k, v in report.timings.items()},
+    }
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------- markdown
+
+
+def _md(text: str) -> str:
+    """Inline text safe in a Markdown list item (no raw HTML, no accidental tables)."""
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: PolicyReport) -> str:
+    icon = "✅" if report.passed else "❌"
+    out = [
+        f"## {icon} Policy check: `{report.stack}` {'passed' if report.passed else 'failed'}",
+        "",
+        f"**{len(report.mandatory)}** mandatory · **{len(report.advisory)}** advisory violation(s) · "
+        f"{report.resources} resources · {len(report.policies)} policies in {len(report.packs)} packs"
+        + (f" · config `{report.policy_config}`" if report.policy_config else ""),
+        "",
+        "| Policy | Pack | Level | Violations |",
+        "|---|---|---|---:|",
+    ]
+    counts = report.counts_by_policy()
+    for p in sorted(report.policies, key=lambda p: (-sum(counts.get(p.name, {}).values()), p.pack, p.name)):
+        n = sum(counts.get(p.name, Counter()).values())
+        out.append(f"| `{p.name}` | {p.pack} | {p.level} | {n if n else '–'} |")
+    for title, diags in (("Mandatory violations", report.mandatory), ("Advisory violations", report.advisory)):
+        if not diags:
+            continue
+        out += ["", f"### {title} ({len(diags)})"]
+        policy_of = {p.name: p for p in report.policies}
+        for policy in sorted({d.policy for d in diags}, key=lambda n: [d.policy for d in diags].index(n)):
+            group = [d for d in diags if d.policy == policy]
+            spec = policy_of.get(policy)
+            out += ["", f"#### `{policy}` ({len(group)})"]
+            if spec is not None:
+                out.append(f"_{_md(spec.description)}_")
+            out.append("")
+            for d in group:
+                out.append(f"- **{_md(_resource_label(d))}**: {_md(d.message)}")
+    if report.passed and not report.advisory:
+        out += ["", "No violations."]
+    out += ["", f"<sub>{TOOL_NAME} · stack file `{report.stack_file}`</sub>", ""]
+    return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------------------------- sarif
+
+
+def _sarif_level(level: str) -> str:
+    return {"mandatory": "error", "advisory": "warning"}.get(level, "none")
+
+
+def render_sarif(report: PolicyReport) -> str:
+    rules = []
+    index: dict[str, int] = {}
+    for p in report.policies:
+        if p.name in index:
+            continue
+        index[p.name] = len(rules)
+        rules.append(
+            {
+                "id": p.name,
+                "name": p.name,
+                "shortDescription": {"text": p.description},
+                "fullDescription": {"text": f"{p.description} (policy pack {p.pack})"},
+                "defaultConfiguration": {"level": _sarif_level(p.level), "enabled": p.level != "disabled"},
+                "properties": {"pack": p.pack, "type": "stack" if p.stack else "resource", "config": p.config},
+            }
+        )
+    results = []
+    for d in report.diagnostics:
+        if d.policy not in index:  # a policy the packs did not declare: still report it
+            index[d.policy] = len(rules)
+            rules.append({"id": d.policy, "name": d.policy, "shortDescription": {"text": d.description or d.policy}})
+        fingerprint = hashlib.sha256(f"{d.policy}\0{d.urn}\0{d.message}".encode()).hexdigest()
+        results.append(
+            {
+                "ruleId": d.policy,
+                "ruleIndex": index[d.policy],
+                "level": _sarif_level(d.level),
+                "message": {"text": f"{_resource_label(d)}: {d.message}"},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": report.stack_file, "uriBaseId": "%SRCROOT%"},
+                            "region": {"startLine": 1},
+                        },
+                        "logicalLocations": [
+                            {
+                                "fullyQualifiedName": d.urn,
+                                "name": d.resource_name or d.urn,
+                                "kind": "resource",
+                            }
+                        ],
+                    }
+                ],
+                "partialFingerprints": {"platformctlPolicy/v1": fingerprint},
+                "properties": {"pack": d.pack, "enforcementLevel": d.level, "resourceType": d.resource_type},
+            }
+        )
+    doc = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": TOOL_NAME,
+                        "informationUri": TOOL_URI,
+                        "semanticVersion": "0.1.0",
+                        "rules": rules,
+                    }
+                },
+                "automationDetails": {"id": f"{TOOL_NAME}/{report.stack}/"},
+                "artifacts": [{"location": {"uri": report.stack_file, "uriBaseId": "%SRCROOT%"}}],
+                "results": results,
+                "properties": {"stack": report.stack, "project": report.project, "passed": report.passed},
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------- table
+
+
+def render_table(report: PolicyReport, *, color: bool = True, width: int | None = None) -> str:
+    """The terminal view (rich): a summary per policy, then every violation, mandatory first."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=color, no_color=not color, width=width or 160, highlight=False)
+    counts = report.counts_by_policy()
+    summary = Table(title=f"Policies for stack {report.stack}", title_justify="left", show_lines=False)
+    summary.add_column("Pack")
+    summary.add_column("Policy")
+    summary.add_column("Level")
+    summary.add_column("Mandatory", justify="right")
+    summary.add_column("Advisory", justify="right")
+    for p in report.policies:
+        c = counts.get(p.name, Counter())
+        summary.add_row(
+            p.pack,
+            p.name,
+            p.level,
+            Text(str(c["mandatory"]), style="bold red") if c["mandatory"] else "0",
+            Text(str(c["advisory"]), style="yellow") if c["advisory"] else "0",
+        )
+    console.print(summary)
+    if report.diagnostics:
+        table = Table(title="Violations", title_justify="left", show_lines=True, expand=True)
+        table.add_column("Level", no_wrap=True)
+        table.add_column("Policy", no_wrap=True)
+        table.add_column("Resource", ratio=1)
+        table.add_column("What is wrong / what to set", ratio=3)
+        for d in report.diagnostics:
+            style = "bold red" if d.level == "mandatory" else "yellow"
+            table.add_row(Text(d.level, style=style), d.policy, _resource_label(d), d.message)
+        console.print(table)
+    verdict = Text(report.summary_line(), style="bold green" if report.passed else "bold red")
+    console.print(verdict)
+    return buf.getvalue()
+
+
+def render(report: PolicyReport, fmt: str, *, color: bool = False) -> str:
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "markdown":
+        return render_markdown(report)
+    if fmt == "sarif":
+        return render_sarif(report)
+    if fmt == "table":
+        return render_table(report, color=color)
+    raise ValueError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
