@@ -21,7 +21,19 @@ def full_tags(environment: EnvironmentConfig, tags: TagsConfig) -> dict[str, str
 
 
 def semantic_problems(cfg: StackConfig) -> list[Problem]:
-    return [*_network(cfg), *_cluster(cfg), *_node_pools(cfg)]
+    """Every cross-field problem. `cfg` may be partial (sections that failed validation are missing):
+    a check that needs a missing section is skipped, so structural and semantic problems show together."""
+    out: list[Problem] = []
+    for check in (_network, _cluster, _node_pools, _data):
+        try:
+            out.extend(check(cfg))
+        except MissingSection:
+            continue
+    return out
+
+
+class MissingSection(Exception):
+    """Raised by a partial config when a check reads a section that did not validate."""
 
 
 def _network(cfg: StackConfig) -> list[Problem]:
@@ -126,5 +138,52 @@ def _node_pools(cfg: StackConfig) -> list[Problem]:
                 f"must include a pool named {SYSTEM_POOL!r} (cluster add-ons run there)",
                 sorted(seen),
             )
+        )
+    return out
+
+
+def _data(cfg: StackConfig) -> list[Problem]:
+    from components.versions import AURORA_POSTGRES_VERSIONS, POSTGRES_VERSIONS
+
+    from .data import MIN_PROD_BACKUP_RETENTION_DAYS
+
+    d = cfg.data
+    out: list[Problem] = []
+    key = "platform:data"
+    db = d.database
+    if db is not None:
+        engine, supported = (
+            ("Aurora PostgreSQL", AURORA_POSTGRES_VERSIONS) if db.aurora else ("PostgreSQL", POSTGRES_VERSIONS)
+        )
+        if db.engine_version not in supported:
+            out.append(
+                Problem(
+                    f"{key}.database.engineVersion",
+                    f"is not a supported {engine} version; supported: {', '.join(supported)}",
+                    db.engine_version,
+                )
+            )
+        if db.max_allocated_storage is not None and db.max_allocated_storage <= db.allocated_storage:
+            out.append(
+                Problem(
+                    f"{key}.database.maxAllocatedStorage",
+                    f"must be greater than allocatedStorage ({db.allocated_storage}) or left out",
+                    db.max_allocated_storage,
+                )
+            )
+        if cfg.production:
+            if db.backup_retention_days < MIN_PROD_BACKUP_RETENTION_DAYS:
+                out.append(
+                    Problem(
+                        f"{key}.database.backupRetentionDays",
+                        f"must be at least {MIN_PROD_BACKUP_RETENTION_DAYS} in production",
+                        db.backup_retention_days,
+                    )
+                )
+            if not db.multi_az:
+                out.append(Problem(f"{key}.database.multiAz", "must be true in production", False))
+    if d.build_access is not None and d.registries is None:
+        out.append(
+            Problem(f"{key}.buildAccess", "needs platform:data.registries (the repositories the build role pushes to)")
         )
     return out

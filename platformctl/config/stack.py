@@ -82,6 +82,23 @@ class SecretValue:
         return f"SecretValue({self.key!r})"
 
 
+class _PartialConfig:
+    """The sections that validated, under StackConfig's attribute names; reading another raises MissingSection."""
+
+    _ATTRS = {"node_pools": "nodePools"}
+
+    def __init__(self, parsed: dict[str, Any], region: Any, stack: str):
+        self._parsed, self.region, self.stack = parsed, region, stack
+
+    def __getattr__(self, attr: str) -> Any:
+        section = self._ATTRS.get(attr, attr)
+        if section in self._parsed:
+            return self._parsed[section]
+        if attr == "production" and "environment" in self._parsed:
+            return self._parsed["environment"].production
+        raise checks.MissingSection(attr)
+
+
 @dataclass(frozen=True)
 class StackConfig:
     stack: str
@@ -250,24 +267,27 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
         except ValidationError as exc:
             problems.extend(_problems_from(section, exc))
 
-    if len(parsed) == len(SECTIONS) and not problems:
-        cfg = StackConfig(
-            stack=stack,
-            region=region,
-            environment=parsed["environment"],
-            tags=checks.full_tags(parsed["environment"], parsed["tags"]),
-            network=parsed["network"],
-            cluster=parsed["cluster"],
-            node_pools=parsed["nodePools"],
-            addons=parsed["addons"],
-            gitops=parsed["gitops"],
-            data=parsed["data"],
-            secrets=secrets,
-            aws=aws,
-        )
-        problems.extend(checks.semantic_problems(cfg))
-        if not problems:
-            return cfg
+    if len(parsed) < len(SECTIONS) or problems:
+        # Still run the cross-field checks whose sections are valid, so every problem shows at once.
+        problems.extend(checks.semantic_problems(_PartialConfig(parsed, region, stack)))
+        raise ConfigError(problems)
+    cfg = StackConfig(
+        stack=stack,
+        region=region,
+        environment=parsed["environment"],
+        tags=checks.full_tags(parsed["environment"], parsed["tags"]),
+        network=parsed["network"],
+        cluster=parsed["cluster"],
+        node_pools=parsed["nodePools"],
+        addons=parsed["addons"],
+        gitops=parsed["gitops"],
+        data=parsed["data"],
+        secrets=secrets,
+        aws=aws,
+    )
+    problems.extend(checks.semantic_problems(cfg))
+    if not problems:
+        return cfg
     raise ConfigError(problems)
 
 
