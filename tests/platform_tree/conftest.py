@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from .render import Manifest, render_platform
+from .render import Manifest, RenderError, render_platform
 from .validate import kubernetes_versions, schema_errors, schema_kind
 
 
@@ -19,6 +19,7 @@ class PlatformReport:
     manifests: list[Manifest]
     versions: dict[str, str]  # environment -> Kubernetes minor version
     version_source: str
+    render_errors: list[RenderError]
     schema_errors: list[tuple[Manifest, list[str]]] = field(default_factory=list)
     # Filled by the Pod Security test; None while it has not run (or was skipped).
     pod_bearing: int | None = None
@@ -42,7 +43,8 @@ _REPORT = pytest.StashKey[PlatformReport]()
 def platform_report(request: pytest.FixtureRequest) -> PlatformReport:
     """Every object of platform/ (charts rendered for dev and prod) with its schema problems."""
     versions, version_source = kubernetes_versions()
-    report = PlatformReport(manifests=render_platform(), versions=versions, version_source=version_source)
+    manifests, render_errors = render_platform()
+    report = PlatformReport(manifests, versions, version_source, render_errors)
     for manifest in report.manifests:
         errors = schema_errors(manifest.obj, report.version_for(manifest))
         if errors:
@@ -65,8 +67,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         restricted = f"{report.restricted_violations} restricted violations in {report.pod_bearing} pod-bearing objects"
     else:
         restricted = f"restricted check skipped ({report.restricted_skip_reason or 'did not run'})"
+    failed = f"{len(report.render_errors)} charts FAILED to render, " if report.render_errors else ""
     terminalreporter.write_line(
-        f"platform/: {len(report.manifests)} objects validated "
+        f"platform/: {failed}{len(report.manifests)} objects validated "
         f"({report.count('kubernetes')} against the Kubernetes {'/'.join(versions)} schema "
         f"[{report.version_source}], {report.count('custom')} custom resources by structure), "
         f"{sum(len(errors) for _, errors in report.schema_errors)} schema errors, {restricted}"

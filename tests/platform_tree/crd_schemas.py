@@ -11,6 +11,10 @@ from typing import Any
 _NAME = {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "maxLength": 253}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+_SYNC_OPTION = (
+    r"^((Validate|CreateNamespace|PruneLast|ApplyOutOfSyncOnly|Replace|ServerSideApply|RespectIgnoreDifferences"
+    r"|FailOnSharedResource)=(true|false)|PrunePropagationPolicy=(foreground|background|orphan))$"
+)
 
 _DEFS: dict[str, Any] = {
     "metadata": {
@@ -112,7 +116,7 @@ _DEFS: dict[str, Any] = {
                     "allowEmpty": {"type": "boolean"},
                 },
             },
-            "syncOptions": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z]+=[A-Za-z0-9-]+$"}},
+            "syncOptions": {"type": "array", "items": {"type": "string", "pattern": _SYNC_OPTION}},
             "managedNamespaceMetadata": {
                 "type": "object",
                 "additionalProperties": False,

@@ -161,17 +161,29 @@ def load_plain_manifests(root: Path = PLATFORM_DIR) -> list[Manifest]:
     return manifests
 
 
-def render_platform(root: Path = PLATFORM_DIR) -> list[Manifest]:
-    """All objects of the tree: plain YAML files, then every chart rendered for every environment."""
+@dataclass(frozen=True)
+class RenderError:
+    chart: str  # relative to platform/, e.g. "teams/chart"
+    env: str
+    message: str
+
+
+def render_platform(root: Path = PLATFORM_DIR) -> tuple[list[Manifest], list[RenderError]]:
+    """All objects of the tree: plain YAML files, then every chart rendered for every environment; and the
+    charts that failed to render (a broken chart must not hide the others)."""
     plain = load_plain_manifests(root)
     sources = {source.chart_path: source for source in chart_sources(plain)}
-    rendered = []
+    rendered: list[Manifest] = []
+    errors: list[RenderError] = []
     for chart in chart_dirs(root):
         source = sources.get(f"{root.name}/{relative(chart, root)}")
         release_name = source.release_name if source else chart.name
         namespace = source.namespace if source else "default"
         for env in ENVIRONMENTS:
             label = f"{relative(chart, root)}[{env}]"
-            output = render_chart(chart, read_values(values_file(chart, env)), release_name, namespace)
-            rendered.extend(manifests_from_rendering(output, label, env))
-    return plain + rendered
+            try:
+                output = render_chart(chart, read_values(values_file(chart, env)), release_name, namespace)
+                rendered.extend(manifests_from_rendering(output, label, env))
+            except (helm_python.HelmError, OSError, ValueError, yaml.YAMLError) as exc:
+                errors.append(RenderError(relative(chart, root), env, f"{type(exc).__name__}: {exc}"))
+    return plain + rendered, errors

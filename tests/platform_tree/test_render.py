@@ -27,6 +27,8 @@ from .validate import (
     schema_kind,
 )
 
+HELM_LINT_WARNING = 2  # helm_python.lint severities: 1 info, 2 warning, 3 error
+
 
 def _pss():
     return pytest.importorskip("policies.rules.pss", reason="policies.rules.pss (Pod Security rules) not available")
@@ -54,16 +56,35 @@ def test_platform_holds_no_python() -> None:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 @pytest.mark.parametrize("chart", [c.relative_to(PLATFORM_DIR).as_posix() for c in chart_dirs()])
-def test_chart_renders_for_every_environment(chart: str, env: str, manifests: list[Manifest]) -> None:
+def test_chart_renders_for_every_environment(chart: str, env: str, platform_report: PlatformReport) -> None:
     chart_dir = PLATFORM_DIR / chart
     assert values_file(chart_dir, env).is_file(), f"{chart} has no values file for {env}"
+    errors = [e.message for e in platform_report.render_errors if (e.chart, e.env) == (chart, env)]
+    assert not errors, f"{chart} does not render for {env}: {errors}"
+    manifests = platform_report.manifests
     rendered = [m for m in manifests if m.env == env and m.source.startswith(f"{chart}[{env}]")]
     assert rendered, f"{chart} renders no object for {env}"
     keys = [(m.kind, m.namespace, m.name) for m in rendered]
     assert len(keys) == len(set(keys)), f"{chart}[{env}] renders an object twice: {sorted(keys)}"
 
 
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("chart", [c.relative_to(PLATFORM_DIR).as_posix() for c in chart_dirs()])
+def test_chart_passes_helm_lint(chart: str, env: str, platform_report: PlatformReport) -> None:
+    """`helm lint --strict --kube-version` through the same SDK: warnings and errors fail, infos (icon) do not."""
+    chart_dir = PLATFORM_DIR / chart
+    kube_version = f"v{platform_report.versions[env]}.0"
+    report = helm_python.lint(
+        chart_dir, read_values(values_file(chart_dir, env)), strict=True, kube_version=kube_version
+    )
+    WARNING = 2
+    problems = [m for m in report["messages"] if m["severity"] >= WARNING]
+    assert report["total_charts_linted"] == 1
+    assert not problems and not report["errors"], problems or report["errors"]
+
+
 def test_charts_and_plain_yaml_are_loaded(platform_report: PlatformReport) -> None:
+    assert not platform_report.render_errors, platform_report.render_errors
     sources = {m.source.split(":")[0] for m in platform_report.manifests}
     assert {"teams/chart[dev]", "teams/chart[prod]", "workloads/chart[dev]", "workloads/chart[prod]"} <= sources
     assert any(source.startswith("bootstrap/") for source in sources)
