@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .config import resolve
-from .values import as_list, get, is_set, is_unknown, number, truthy
+from .values import as_list, get, is_set, is_unknown, number, show, truthy
 
 Props = Mapping[str, Any]
 
@@ -40,7 +40,7 @@ def _metadata_problems(opts: Any, where: str, max_hop_limit: int) -> list[str]:
     raw_hops = opts.get("httpPutResponseHopLimit")
     hops = number(raw_hops)
     if not is_unknown(raw_hops) and (hops is None or hops > max_hop_limit):
-        got = "not set" if raw_hops is None else f"{raw_hops!r}"
+        got = "not set" if raw_hops is None else show(raw_hops)
         out.append(
             f"`{where}.httpPutResponseHopLimit` is {got}: set it to {max_hop_limit} so pods cannot reach the "
             "node's instance credentials"
@@ -110,7 +110,7 @@ def check_rds(type_token: str, props: Props, config: Mapping[str, Any] | None = 
         raw = props.get("backupRetentionPeriod")
         days = number(raw)
         if not is_unknown(raw) and (days is None or days < min_backup_retention_days):
-            got = "not set" if raw is None else f"{raw!r}"
+            got = "not set" if raw is None else show(raw)
             out.append(
                 f"`backupRetentionPeriod` is {got}: set it to at least {min_backup_retention_days} (days of "
                 "automated backups)"
@@ -285,7 +285,7 @@ def check_log_retention(type_token: str, props: Props, config: Mapping[str, Any]
         return []
     days = number(raw)
     if days is None or days <= 0:
-        got = "not set (logs are kept forever)" if raw is None or days == 0 else f"{raw!r}"
+        got = "not set (logs are kept forever)" if raw is None or days == 0 else show(raw)
         return [f"`retentionInDays` is {got}: set it to at least {max(min_retention_days, 1)} days"]
     if days < min_retention_days:
         return [f"`retentionInDays` is {int(days)}: set it to at least {min_retention_days} days"]

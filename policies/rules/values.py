@@ -122,6 +122,13 @@ def number(value: Any) -> float | None:
     return None
 
 
+def show(value: Any) -> str:
+    """A property value for a message: 2.0 (a protobuf number) shows as 2, strings quoted."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return repr(value)
+
+
 def as_list(value: Any) -> list[Any]:
     """A list input; a single object (some providers flatten max-1 blocks) becomes a one-element list."""
     if value is None or is_unknown(value):
