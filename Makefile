@@ -11,6 +11,8 @@ UV_VERSION := $(shell sed -n '/^name = "uv"$$/{n;s/version = "\(.*\)"/\1/p}' uv.
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 # Bytecode is compiled once at install time: without it every run recompiles pulumi_aws (seconds per plan).
 export UV_COMPILE_BYTECODE := 1
+# Trust the system's certificate store (as pip does), so corporate/CI TLS proxies work.
+export UV_NATIVE_TLS ?= 1
 
 .PHONY: plan test lint unit bench policy venv clean help
 help:
