@@ -8,7 +8,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
+from components.build_access import BuildAccess, BuildAccessArgs
+from components.database import Database, DatabaseArgs
 from components.network import Network, NetworkArgs
+from components.registry import Registry, RegistryArgs
 from platformctl.config import ConfigError
 from platformctl.config.stack import from_pulumi_runtime
 
@@ -39,6 +42,39 @@ network = Network(
 # ---- add-ons (components/addons/)
 # ---- GitOps bootstrap (components/gitops.py)
 # ---- data: database, registries, build access (components/database.py, registry.py, build_access.py)
+if cfg.data.database:
+    database = Database(
+        f"{env}-database",
+        DatabaseArgs(
+            environment=env,
+            production=cfg.production,
+            config=cfg.data.database,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            allowed_security_group_ids=[],
+        ),
+        opts=on_aws,
+    )
+    pulumi.export("databaseEndpoint", database.endpoint)
+    pulumi.export("databaseSecretArn", database.master_secret_arn)
+if cfg.data.registries:
+    registry = Registry(
+        f"{env}-registry",
+        RegistryArgs(environment=env, production=cfg.production, config=cfg.data.registries),
+        opts=on_aws,
+    )
+    pulumi.export("repositoryUrls", registry.repository_urls)
+    if cfg.data.build_access:
+        build_access = BuildAccess(
+            f"{env}-build-access",
+            BuildAccessArgs(
+                environment=env,
+                config=cfg.data.build_access,
+                repository_arns=list(registry.repository_arns.values()),
+            ),
+            opts=on_aws,
+        )
+        pulumi.export("imagePushRoleArn", build_access.role_arn)
 
 pulumi.export("environment", env)
 pulumi.export("region", cfg.region)

@@ -10,3 +10,10 @@ from __future__ import annotations
 # (paid); the config accepts them but the default and the stacks use a standard-support version.
 KUBERNETES_VERSIONS: tuple[str, ...] = ("1.32", "1.33", "1.34", "1.35", "1.36")
 DEFAULT_KUBERNETES_VERSION = "1.35"
+
+# PostgreSQL engine versions for platform:data.database, pinned exactly (minor included) and never upgraded behind
+# Pulumi's back (auto minor upgrades are off). Each is a version RDS still offers for new databases; check with
+# `aws rds describe-db-engine-versions --engine postgres` (or aurora-postgresql) before adding one.
+POSTGRES_VERSIONS: tuple[str, ...] = ("14.20", "15.15", "16.11", "17.7", "18.1")
+AURORA_POSTGRES_VERSIONS: tuple[str, ...] = ("14.19", "15.14", "16.10", "17.6")
+DEFAULT_POSTGRES_VERSION = "17.7"

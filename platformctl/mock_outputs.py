@@ -142,6 +142,17 @@ def _rds_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     }
 
 
+def _rds_cluster_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    ident = inputs.get("clusterIdentifier") or name
+    host = f"{ident}.cluster-{_hex(name, 12)}.{ctx.region}.rds.amazonaws.com"
+    return {
+        "endpoint": host,
+        "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
+        "port": 5432,
+        "masterUserSecrets": _rds_extras(name, inputs, ctx)["masterUserSecrets"],
+    }
+
+
 def _kubeconfig(name: str, ctx: Ctx) -> dict:
     server = f"https://{_hex(name, 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com"
     return {
@@ -196,6 +207,7 @@ EXTRA_OUTPUTS: dict[str, Callable[[str, dict, Ctx], dict]] = {
     "aws:ec2/vpc:Vpc": _vpc_extras,
     "aws:ecr/repository:Repository": _ecr_extras,
     "aws:rds/instance:Instance": _rds_extras,
+    "aws:rds/cluster:Cluster": _rds_cluster_extras,
 }
 
 
