@@ -11,6 +11,12 @@ from __future__ import annotations
 KUBERNETES_VERSIONS: tuple[str, ...] = ("1.32", "1.33", "1.34", "1.35", "1.36")
 DEFAULT_KUBERNETES_VERSION = "1.35"
 
+# Helm charts Pulumi installs: key -> {"repo", "chart", "version"} (an exact chart version, never a range).
+HELM_CHARTS: dict[str, dict[str, str]] = {
+    # Argo CD v3.4 (argo-cd chart 9.5.x). Upgrade notes: https://argo-cd.readthedocs.io/en/stable/operator-manual/upgrading/
+    "argo-cd": {"repo": "https://argoproj.github.io/argo-helm", "chart": "argo-cd", "version": "9.5.14"},
+}
+
 # PostgreSQL engine versions for platform:data.database, pinned exactly (minor included) and never upgraded behind
 # Pulumi's back (auto minor upgrades are off). Each is a version RDS still offers for new databases; check with
 # `aws rds describe-db-engine-versions --engine postgres` (or aurora-postgresql) before adding one.
