@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
+import queue
 import subprocess
 import sys
 import threading
@@ -125,8 +125,6 @@ class PolicyPackProcess:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> PolicyPackProcess:
-        env = dict(os.environ)
-        env.setdefault("PYTHONDONTWRITEBYTECODE", "0")
         self.started_at = time.perf_counter()
         self.proc = subprocess.Popen(
             [self.python, "-u", str(self.dir)],
@@ -134,7 +132,6 @@ class PolicyPackProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=env,
         )
         # Drain stderr in the background so a chatty pack can never block on a full pipe.
         threading.Thread(target=self._drain_stderr, daemon=True).start()
@@ -148,9 +145,20 @@ class PolicyPackProcess:
     def stderr_tail(self, limit: int = 2000) -> str:
         return b"".join(self._stderr).decode(errors="replace")[-limit:]
 
+    def _read_port_line(self, timeout: float) -> str:
+        """The first stdout line (the port), or "" if the pack exits or stays silent for `timeout` seconds."""
+        assert self.proc is not None and self.proc.stdout is not None
+        lines: queue.Queue[bytes] = queue.Queue(maxsize=1)
+        stdout = self.proc.stdout
+        threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+        try:
+            return lines.get(timeout=timeout).decode(errors="replace").strip()
+        except queue.Empty:
+            return ""
+
     def wait_ready(self, timeout: float = 60.0) -> PolicyPackProcess:
         assert self.proc is not None and self.proc.stdout is not None, "start() first"
-        line = self.proc.stdout.readline().decode(errors="replace").strip()
+        line = self._read_port_line(timeout)
         if not line.isdigit():
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=2)

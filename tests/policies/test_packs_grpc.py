@@ -288,3 +288,14 @@ def test_run_policy_check_rejects_a_bad_policy_config(tmp_path, capsys):
     (tmp_path / "policies" / "config" / "dev.json").write_text('{"rds-hardening": {"enforcementLevel": "sometimes"}}')
     assert run_policy_check("dev", project_dir=tmp_path) == 2
     assert "rds-hardening.enforcementLevel: must be" in capsys.readouterr().err
+
+
+def test_a_broken_pack_is_a_clear_error(tmp_path):
+    from platformctl.analyzer import AnalyzerError
+
+    broken = tmp_path / "policies" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (broken / "__main__.py").write_text("raise SystemExit('no policies here')\n")
+    with pytest.raises(AnalyzerError, match="did not print a port.*no policies here"):
+        start_packs(find_packs(tmp_path))
