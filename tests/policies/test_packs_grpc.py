@@ -297,5 +297,5 @@ def test_a_broken_pack_is_a_clear_error(tmp_path):
     broken.mkdir(parents=True)
     (broken / "PulumiPolicy.yaml").write_text("runtime: python\n")
     (broken / "__main__.py").write_text("raise SystemExit('no policies here')\n")
-    with pytest.raises(AnalyzerError, match="did not print a port.*no policies here"):
+    with pytest.raises(AnalyzerError, match=r"did not print a port.*no policies here"):
         start_packs(find_packs(tmp_path))
