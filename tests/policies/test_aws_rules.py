@@ -194,3 +194,9 @@ def test_for_pack_applies_all_then_policy_entries():
             "minBackupRetentionDays": 0,
         },
     }
+
+
+def test_readme_documents_every_policy(project_root):
+    readme = (project_root / "policies" / "README.md").read_text()
+    missing = [name for name in catalog.POLICIES if f"`{name}`" not in readme]
+    assert missing == []
