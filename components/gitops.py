@@ -24,7 +24,7 @@ import pulumi_random as random
 import yaml
 
 from components.versions import HELM_CHARTS
-from platformctl.config.gitops import GitOpsConfig, Sso, is_ssh_url
+from platformctl.config.gitops import GITOPS_ADDONS, GitOpsConfig, Sso, is_ssh_url
 
 NAMESPACE = "argocd"
 # The chart's resource names derive from the release name (argocd-server, argocd-repo-server, ...).
@@ -350,6 +350,14 @@ class GitOps(pulumi.ComponentResource):
         cfg = args.config
         if not cfg.enabled or cfg.domain is None:
             raise ValueError("GitOps needs platform:gitops.enabled and platform:gitops.domain")
+        # `enable_<addon>` is also what selects an add-on ApplicationSet in platform/bootstrap/addons/: an add-on
+        # Pulumi installs must not also be one Argo CD installs, or the cluster would get two copies.
+        both = sorted(set(args.enabled_addons) & set(GITOPS_ADDONS))
+        if both:
+            raise ValueError(
+                f"add-on(s) {', '.join(both)} are installed by Pulumi (platform:addons) and also GitOps-managed "
+                "(platform/bootstrap/addons/, platform:gitops.addons): enable each in one place only"
+            )
         env = args.environment
         ha = cfg.high_availability(args.production)
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)

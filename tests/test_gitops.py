@@ -1,0 +1,436 @@
+"""GitOps bootstrap (components/gitops.py): chart values, the GitOps Bridge contract with platform/, and the
+component under Pulumi mocks (secrets never in plaintext, HA only where configured, dependencies in order)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components import gitops
+from components.versions import HELM_CHARTS
+from platformctl.config.gitops import GITOPS_ADDONS, GitOpsConfig, Sso
+
+ROOT = Path(__file__).resolve().parent.parent
+PLATFORM = ROOT / "platform"
+
+SSO = Sso(issuer="https://login.example.com/realms/platform", client_id="argocd", admin_groups=["platform-admins"])
+
+
+def config(**overrides: Any) -> GitOpsConfig:
+    return GitOpsConfig(domain="dev.example.com", **overrides)
+
+
+# ------------------------------------------------------------------------------------------------ pure logic
+
+
+def test_argo_cd_chart_is_pinned_to_an_exact_version():
+    chart = HELM_CHARTS["argo-cd"]
+    assert chart["repo"] == "https://argoproj.github.io/argo-helm" and chart["chart"] == "argo-cd"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", chart["version"]), chart["version"]
+
+
+def test_names_follow_gitops_bridge_snake_case():
+    assert gitops.enable_label("aws-load-balancer-controller") == "enable_aws_load_balancer_controller"
+    assert gitops.role_arn_annotation("external-dns") == "external_dns_iam_role_arn"
+    with pytest.raises(ValueError, match="not a valid label"):
+        gitops.enable_label("x" * 60)
+
+
+def test_namespace_enforces_baseline_and_reports_restricted_pinned_to_the_cluster_version():
+    labels = gitops.namespace_labels("1.35")
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert labels["pod-security.kubernetes.io/audit"] == labels["pod-security.kubernetes.io/warn"] == "restricted"
+    assert {v for k, v in labels.items() if k.endswith("-version")} == {"v1.35"}
+
+
+def _every_component(values: dict) -> dict[str, dict]:
+    ha = values["redis-ha"]
+    return {
+        **{key: values[key] for key in ("controller", "server", "repoServer", "applicationSet", "redis")},
+        **{f"redis-ha.{key}": ha[key] for key in ("redis", "sentinel", "haproxy")},
+    }
+
+
+@pytest.mark.parametrize("ha", [True, False])
+def test_every_component_requests_cpu_and_memory_and_limits_memory(ha):
+    values = gitops.argocd_values(environment="prod", domain="example.com", ha=ha, sso=None)
+    for name, component in _every_component(values).items():
+        resources = component["resources"]
+        assert resources["requests"]["cpu"] and resources["requests"]["memory"], name
+        assert resources["limits"]["memory"], name
+        assert "cpu" not in resources["limits"], f"{name}: CPU limits throttle Argo CD's controllers"
+
+
+def test_ha_runs_redundant_replicas_redis_ha_and_disruption_budgets():
+    prod = gitops.argocd_values(environment="prod", domain="example.com", ha=True, sso=None)
+    dev = gitops.argocd_values(environment="dev", domain="dev.example.com", ha=False, sso=None)
+    for key in ("server", "repoServer", "applicationSet"):
+        assert prod[key]["replicas"] >= 2 and prod[key]["pdb"] == {"enabled": True, "minAvailable": 1}
+        assert dev[key]["replicas"] == 1 and "pdb" not in dev[key]
+    # One controller replica in both: it shards by destination cluster, and there is one.
+    assert prod["controller"]["replicas"] == dev["controller"]["replicas"] == 1
+    assert prod["redis-ha"]["enabled"] and not prod["redis"]["enabled"]
+    assert not dev["redis-ha"]["enabled"] and dev["redis"]["enabled"]
+    assert prod["global"]["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
+    assert "topologySpreadConstraints" not in dev["global"]
+
+
+def test_no_helm_hook_is_needed_and_redis_uses_the_pulumi_managed_secret():
+    values = gitops.argocd_values(environment="dev", domain="dev.example.com", ha=True, sso=None)
+    assert values["redisSecretInit"] == {"enabled": False}
+    assert values["redis-ha"]["existingSecret"] == gitops.REDIS_SECRET == "argocd-redis"
+    assert values["configs"]["secret"]["argocdServerAdminPasswordMtime"] == gitops.ADMIN_PASSWORD_MTIME
+    assert values["global"]["domain"] == "argocd.dev.example.com"
+
+
+def test_sso_disables_the_local_admin_and_maps_groups_to_roles():
+    local = gitops.argocd_values(environment="dev", domain="dev.example.com", ha=False, sso=None)
+    assert local["configs"]["cm"]["admin.enabled"] is True and "oidc.config" not in local["configs"]["cm"]
+    sso = Sso(
+        issuer="https://login.example.com",
+        client_id="argocd",
+        admin_groups=["platform-admins"],
+        read_only_groups=["developers"],
+    )
+    values = gitops.argocd_values(environment="dev", domain="dev.example.com", ha=False, sso=sso)
+    cm = values["configs"]["cm"]
+    assert cm["admin.enabled"] is False
+    oidc = yaml.safe_load(cm["oidc.config"])
+    assert oidc["issuer"] == "https://login.example.com" and oidc["clientID"] == "argocd"
+    assert oidc["enablePKCEAuthentication"] is True and "clientSecret" not in oidc
+    assert values["configs"]["rbac"]["policy.csv"].splitlines() == [
+        "g, platform-admins, role:admin",
+        "g, developers, role:readonly",
+    ]
+    assert values["configs"]["rbac"]["policy.default"] == ""
+
+
+def test_repository_credentials_token_over_https_key_over_ssh():
+    https = gitops.repository_secret_data("https://github.com/o/r.git", "git", "tok")
+    assert https == {"type": "git", "url": "https://github.com/o/r.git", "username": "git", "password": "tok"}
+    ssh = gitops.repository_secret_data("git@github.com:o/r.git", "git", "KEY")
+    assert ssh == {"type": "git", "url": "git@github.com:o/r.git", "sshPrivateKey": "KEY"}
+
+
+FACTS = gitops.ClusterFacts(
+    environment="prod",
+    account_id="123456789012",
+    region="eu-west-1",
+    cluster_name="eks-platform-prod",
+    vpc_id="vpc-0abc",
+    vpc_cidr="10.30.0.0/16",
+    domain="example.com",
+    repo_url="https://github.com/example-org/eks-platform.git",
+    revision="release",
+    addon_role_arns={"aws-load-balancer-controller": "arn:aws:iam::123456789012:role/lbc"},
+)
+
+
+def test_cluster_secret_carries_the_infrastructure_facts():
+    annotations = gitops.cluster_secret_annotations(FACTS)
+    assert annotations == {
+        "aws_account_id": "123456789012",
+        "aws_region": "eu-west-1",
+        "aws_cluster_name": "eks-platform-prod",
+        "aws_vpc_id": "vpc-0abc",
+        "aws_vpc_cidr": "10.30.0.0/16",
+        "environment": "prod",
+        "domain": "example.com",
+        "addons_repo_url": FACTS.repo_url,
+        "addons_repo_revision": "release",
+        "workload_repo_url": FACTS.repo_url,
+        "workload_repo_revision": "release",
+        "aws_load_balancer_controller_iam_role_arn": "arn:aws:iam::123456789012:role/lbc",
+    }
+    labels = gitops.cluster_secret_labels("prod", ["external-dns", "aws-load-balancer-controller", "external-dns"])
+    assert labels == {
+        "argocd.argoproj.io/secret-type": "cluster",
+        "environment": "prod",
+        "enable_aws_load_balancer_controller": "true",
+        "enable_external_dns": "true",
+    }
+    assert gitops.cluster_secret_string_data() == {
+        "name": "in-cluster",
+        "server": "https://kubernetes.default.svc",
+        "config": '{"tlsClientConfig":{"insecure":false}}',
+    }
+
+
+def test_a_fact_without_a_value_is_an_error_not_a_blank_annotation():
+    facts = gitops.ClusterFacts(**{**FACTS.__dict__, "vpc_id": ""})
+    with pytest.raises(ValueError, match="aws_vpc_id"):
+        gitops.cluster_secret_annotations(facts)
+
+
+def test_root_application_is_the_app_of_apps_of_this_repository():
+    app = gitops.root_application(
+        environment="prod", repo_url="https://github.com/o/r.git", revision="release", path="platform"
+    )
+    assert app["metadata"]["namespace"] == "argocd"
+    assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+    spec = app["spec"]
+    assert spec["source"] == {"repoURL": "https://github.com/o/r.git", "targetRevision": "release", "path": "platform"}
+    assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
+    assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+
+
+# ---------------------------------------------------------------------------------------- contract with platform/
+
+
+def _platform_documents() -> list[tuple[Path, dict]]:
+    docs = []
+    for path in sorted((PLATFORM / "bootstrap").rglob("*.yaml")):
+        docs += [(path, doc) for doc in yaml.safe_load_all(path.read_text()) if isinstance(doc, dict)]
+    return docs
+
+
+def _cluster_generators(doc: dict) -> list[dict]:
+    found = []
+    for generator in (doc.get("spec") or {}).get("generators") or []:
+        if "clusters" in generator:
+            found.append(generator["clusters"] or {})
+    return found
+
+
+def test_the_root_path_is_a_kustomization_listing_existing_files():
+    root = PLATFORM.parent / GitOpsConfig.model_fields["path"].default
+    kustomization = yaml.safe_load((root / "kustomization.yaml").read_text())
+    assert kustomization["resources"], "the root Application would sync nothing"
+    for resource in kustomization["resources"]:
+        assert (root / resource).is_file(), resource
+
+
+def test_every_annotation_and_label_platform_reads_is_on_the_cluster_secret():
+    """platform/ templates with missingkey=error: a key Pulumi does not write stops every ApplicationSet."""
+    annotations = set(gitops.cluster_secret_annotations(FACTS))
+    labels = set(gitops.cluster_secret_labels("prod", list(GITOPS_ADDONS)))
+    read_annotations, read_labels = set(), set()
+    for path, doc in _platform_documents():
+        if doc.get("kind") != "ApplicationSet":
+            continue
+        text = path.read_text()
+        read_annotations |= set(re.findall(r"\.metadata\.annotations\.(\w+)", text))
+        read_labels |= set(re.findall(r"\.metadata\.labels\.(\w+)", text))
+        for generator in _cluster_generators(doc):
+            selector = generator.get("selector") or {}
+            read_labels |= set(selector.get("matchLabels") or {})
+            read_labels |= {e["key"] for e in selector.get("matchExpressions") or []}
+    assert read_annotations, "expected platform/ to template from the cluster Secret's annotations"
+    assert read_annotations <= annotations, f"missing annotations: {sorted(read_annotations - annotations)}"
+    assert read_labels <= labels, f"missing labels: {sorted(read_labels - labels)}"
+
+
+def test_gitops_addon_catalog_matches_the_addon_applicationsets():
+    selected = set()
+    for path, doc in _platform_documents():
+        if doc.get("kind") == "ApplicationSet" and "addons" in path.parts:
+            for generator in _cluster_generators(doc):
+                selected |= {
+                    k for k in (generator.get("selector") or {}).get("matchLabels") or {} if k.startswith("enable_")
+                }
+    assert selected == {gitops.enable_label(a) for a in GITOPS_ADDONS}
+
+
+# ------------------------------------------------------------------------------------------ component under mocks
+
+
+@dataclass
+class Registered:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    urn: str
+
+
+PLAINTEXT = "plaintext-"
+TOKEN = "ghp_offlineTestToken123"
+
+
+def run_component(build: Callable[[], Any]) -> tuple[list[Registered], dict[str, Any]]:
+    """Run `build()` under Pulumi mocks and return what the engine received (secrets masked) and the exports."""
+    import pulumi
+    from pulumi.runtime import mocks, settings
+    from pulumi.runtime.stack import wait_for_rpcs
+    from pulumi.runtime.sync_await import _sync_await
+
+    from platformctl.engine import _stack_outputs, _struct_to_dict, plain
+
+    registered: list[Registered] = []
+
+    class Mocks(mocks.Mocks):
+        def new_resource(self, args):
+            outputs = dict(args.inputs)
+            if args.typ == "random:index/randomPassword:RandomPassword":
+                outputs.update(result=PLAINTEXT + args.name, bcryptHash="$2a$10$" + PLAINTEXT + args.name)
+            return f"{args.name}-id", outputs
+
+        def call(self, args):
+            return {}
+
+    class Monitor(mocks.MockMonitor):
+        def RegisterResource(self, request):
+            response = super().RegisterResource(request)
+            registered.append(
+                Registered(
+                    request.type,
+                    request.name,
+                    plain(_struct_to_dict(request.object)),
+                    sorted(request.dependencies),
+                    response.urn,
+                )
+            )
+            return response
+
+    def run() -> dict[str, Any]:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        monitor = Monitor(Mocks())
+        pulumi.runtime.set_mocks(monitor.mocks, project="eks-platform", stack="test", preview=False, monitor=monitor)
+        try:
+            build()
+            _sync_await(wait_for_rpcs())
+            return _stack_outputs(settings.get_root_resource())
+        finally:
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    outputs = contextvars.Context().run(run)
+    return registered, outputs
+
+
+def build_gitops(cfg: GitOpsConfig, *, production: bool = True, token: str | None = TOKEN, **extra: Any):
+    def build():
+        import pulumi
+        import pulumi_kubernetes as k8s
+
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        component = gitops.GitOps(
+            "prod-gitops",
+            gitops.GitOpsArgs(
+                environment="prod" if production else "dev",
+                production=production,
+                kubernetes_version="1.35",
+                k8s_provider=provider,
+                cluster_name="eks-platform-prod",
+                account_id="123456789012",
+                region="eu-west-1",
+                vpc_id=pulumi.Output.from_input("vpc-0abc"),
+                vpc_cidr="10.30.0.0/16",
+                config=cfg,
+                addon_role_arns=extra.get(
+                    "addon_role_arns",
+                    {"aws-load-balancer-controller": pulumi.Output.from_input("arn:aws:iam::123456789012:role/lbc")},
+                ),
+                enabled_addons=extra.get("enabled_addons", ["aws-load-balancer-controller"]),
+                repo_token=pulumi.Output.secret(token) if token else None,
+            ),
+        )
+        if component.admin_password is not None:
+            pulumi.export("argocdAdminPassword", component.admin_password)
+
+    return run_component(build)
+
+
+def by_type(registered: list[Registered], type_token: str) -> list[Registered]:
+    return [r for r in registered if r.type == type_token]
+
+
+@pytest.fixture(scope="module")
+def prod_component():
+    return build_gitops(config(ha=None, addons=["argo-rollouts"]))
+
+
+def test_component_declares_the_bootstrap(prod_component):
+    registered, _ = prod_component
+    (namespace,) = by_type(registered, "kubernetes:core/v1:Namespace")
+    assert namespace.inputs["metadata"]["name"] == "argocd"
+    assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    (chart,) = by_type(registered, "kubernetes:helm.sh/v4:Chart")
+    assert (chart.inputs["chart"], chart.inputs["version"]) == ("argo-cd", HELM_CHARTS["argo-cd"]["version"])
+    assert chart.inputs["repositoryOpts"]["repo"] == HELM_CHARTS["argo-cd"]["repo"]
+    assert chart.inputs["namespace"] == "argocd"
+    assert chart.inputs["values"]["server"]["replicas"] == 2, "ha defaults to on in production"
+    secrets = {r.inputs["metadata"]["name"]: r for r in by_type(registered, "kubernetes:core/v1:Secret")}
+    assert set(secrets) == {"argocd-redis", "platform-repository", "in-cluster"}
+    assert secrets["platform-repository"].inputs["metadata"]["labels"] == {
+        "argocd.argoproj.io/secret-type": "repository"
+    }
+    cluster = secrets["in-cluster"].inputs["metadata"]
+    assert cluster["labels"]["enable_argo_rollouts"] == "true"
+    assert cluster["labels"]["enable_aws_load_balancer_controller"] == "true"
+    assert cluster["annotations"]["aws_load_balancer_controller_iam_role_arn"].startswith("arn:aws:iam::")
+    assert cluster["annotations"]["aws_vpc_id"] == "vpc-0abc"
+    (app,) = by_type(registered, "kubernetes:argoproj.io/v1alpha1:Application")
+    assert app.inputs["spec"]["source"]["path"] == "platform"
+
+
+def test_namespace_is_default_deny_with_only_what_argo_cd_needs(prod_component):
+    from policies.rules.workloads import namespaces_without_default_deny
+
+    registered, _ = prod_component
+    objects = [
+        r.inputs
+        for r in registered
+        if r.type in ("kubernetes:core/v1:Namespace", "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    ]
+    assert namespaces_without_default_deny(objects) == []
+    names = {o["metadata"]["name"] for o in objects if o["kind"] == "NetworkPolicy"}
+    assert names == set(gitops.NETWORK_POLICIES)
+
+
+def test_secrets_reach_the_engine_only_as_secrets(prod_component):
+    registered, outputs = prod_component
+    recorded = json.dumps([r.inputs for r in registered])
+    assert PLAINTEXT not in recorded and TOKEN not in recorded and "$2a$" not in recorded
+    secrets = {r.inputs["metadata"]["name"]: r for r in by_type(registered, "kubernetes:core/v1:Secret")}
+    assert secrets["platform-repository"].inputs["stringData"] == "[secret]"
+    assert secrets["argocd-redis"].inputs["stringData"] == "[secret]"
+    (chart,) = by_type(registered, "kubernetes:helm.sh/v4:Chart")
+    assert chart.inputs["values"]["configs"]["secret"]["argocdServerAdminPassword"] == "[secret]"
+    assert outputs["argocdAdminPassword"] == "[secret]"
+
+
+def test_dependencies_put_crds_and_secrets_before_the_root_application(prod_component):
+    registered, _ = prod_component
+    urn = {r.name: r.urn for r in registered}
+    (chart,) = by_type(registered, "kubernetes:helm.sh/v4:Chart")
+    (app,) = by_type(registered, "kubernetes:argoproj.io/v1alpha1:Application")
+    assert {urn["prod-gitops-argocd"], urn["prod-gitops-cluster"], urn["prod-gitops-repository"]} <= set(
+        app.dependencies
+    )
+    assert {urn["prod-gitops-namespace"], urn["prod-gitops-redis-secret"]} <= set(chart.dependencies)
+
+
+def test_dev_without_token_or_ha_has_no_repository_secret_and_single_replicas():
+    registered, _ = build_gitops(config(), production=False, token=None)
+    names = {r.inputs["metadata"]["name"] for r in by_type(registered, "kubernetes:core/v1:Secret")}
+    assert names == {"argocd-redis", "in-cluster"}
+    (chart,) = by_type(registered, "kubernetes:helm.sh/v4:Chart")
+    values = chart.inputs["values"]
+    assert values["server"]["replicas"] == 1 and values["redis"]["enabled"] and not values["redis-ha"]["enabled"]
+
+
+def test_sso_means_no_admin_password_at_all():
+    registered, outputs = build_gitops(config(sso=SSO))
+    passwords = [r.name for r in by_type(registered, "random:index/randomPassword:RandomPassword")]
+    assert passwords == ["prod-gitops-redis-password"]
+    (chart,) = by_type(registered, "kubernetes:helm.sh/v4:Chart")
+    assert "argocdServerAdminPassword" not in chart.inputs["values"]["configs"]["secret"]
+    assert chart.inputs["values"]["configs"]["cm"]["admin.enabled"] is False
+    assert "argocdAdminPassword" not in outputs
+
+
+def test_an_addon_installed_by_pulumi_cannot_also_be_gitops_managed():
+    with pytest.raises(ValueError, match="argo-rollouts"):
+        build_gitops(config(), addon_role_arns={}, enabled_addons=["argo-rollouts"])
