@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from components import netmath
 
-from .node_pools import SYSTEM_POOL, size_problems
+from .node_pools import SYSTEM_POOL, architecture, pool_problems, reserved_label_problem, size_problems
 from .problems import Problem
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def semantic_problems(cfg: StackConfig) -> list[Problem]:
     """Every cross-field problem. `cfg` may be partial (sections that failed validation are missing):
     a check that needs a missing section is skipped, so structural and semantic problems show together."""
     out: list[Problem] = []
-    for check in (_network, _cluster, _node_pools, _data):
+    for check in (_network, _cluster, _node_pools, _karpenter, _data):
         try:
             out.extend(check(cfg))
         except MissingSection:
@@ -105,6 +105,37 @@ def _cluster(cfg: StackConfig) -> list[Problem]:
                 )
         if not c.deletion_protection:
             out.append(Problem(f"{key}.deletionProtection", "must be true in production", False))
+    if not ep.public_access and ep.public_access_cidrs:
+        out.append(
+            Problem(
+                f"{key}.endpoint.publicAccessCidrs",
+                "is set but publicAccess is false (the CIDRs apply only to the public endpoint)",
+                ep.public_access_cidrs,
+            )
+        )
+    out.extend(_access(c.access, f"{key}.access"))
+    return out
+
+
+def _access(access, key: str) -> list[Problem]:
+    """One access entry per IAM role: a role listed twice would be two conflicting entries."""
+    out: list[Problem] = []
+    first: dict[str, str] = {}
+    listed = [
+        *((f"adminRoleArns[{i}]", a) for i, a in enumerate(access.admin_role_arns)),
+        *((f"readOnlyRoleArns[{i}]", a) for i, a in enumerate(access.read_only_role_arns)),
+        *((f"teams[{i}].roleArn", t.role_arn) for i, t in enumerate(access.teams)),
+    ]
+    for where, arn in listed:
+        if arn in first:
+            out.append(Problem(f"{key}.{where}", f"is already listed as {first[arn]} (one access entry per role)", arn))
+        else:
+            first[arn] = where
+    seen: set[str] = set()
+    for i, team in enumerate(access.teams):
+        if team.name in seen:
+            out.append(Problem(f"{key}.teams[{i}].name", "is used by another team", team.name))
+        seen.add(team.name)
     return out
 
 
@@ -116,21 +147,8 @@ def _node_pools(cfg: StackConfig) -> list[Problem]:
         if pool.name in seen:
             out.append(Problem(f"{key}.name", "is used by another pool", pool.name))
         seen.add(pool.name)
-        for field, message, got in size_problems(pool):
+        for field, message, got in [*size_problems(pool), *pool_problems(pool, cfg.production)]:
             out.append(Problem(f"{key}.{field}", message, got))
-        if pool.name == SYSTEM_POOL:
-            if pool.capacity_type != "ON_DEMAND":
-                out.append(
-                    Problem(
-                        f"{key}.capacityType",
-                        "the system pool must be ON_DEMAND (it runs cluster add-ons)",
-                        pool.capacity_type,
-                    )
-                )
-            if cfg.production and pool.min_size < 2:
-                out.append(
-                    Problem(f"{key}.minSize", "the system pool needs at least 2 nodes in production", pool.min_size)
-                )
     if SYSTEM_POOL not in seen:
         out.append(
             Problem(
@@ -139,6 +157,45 @@ def _node_pools(cfg: StackConfig) -> list[Problem]:
                 sorted(seen),
             )
         )
+    return out
+
+
+def _karpenter(cfg: StackConfig) -> list[Problem]:
+    k = cfg.karpenter
+    out: list[Problem] = []
+    key = "platform:karpenter"
+    if not k.enabled:
+        return out
+    if not k.node_pools:
+        out.append(Problem(f"{key}.nodePools", "must list at least one NodePool when Karpenter is enabled", []))
+    if cfg.production and not k.ami_pinned:
+        out.append(
+            Problem(
+                f"{key}.amiSelectorAlias",
+                f"must pin an AMI release in production (e.g. {k.ami_family}@v20260818), not @latest",
+                k.ami_selector_alias,
+            )
+        )
+    seen: set[str] = set()
+    for i, pool in enumerate(k.node_pools):
+        where = f"{key}.nodePools[{i}]"
+        if pool.name in seen:
+            out.append(Problem(f"{where}.name", "is used by another NodePool", pool.name))
+        seen.add(pool.name)
+        for j, family in enumerate(pool.instance_families):
+            arch = architecture(family)
+            if arch not in pool.architectures:
+                out.append(
+                    Problem(
+                        f"{where}.instanceFamilies[{j}]",
+                        f"is an {arch} family but architectures is {pool.architectures}",
+                        family,
+                    )
+                )
+        for label, value in pool.labels.items():
+            problem = reserved_label_problem(label)
+            if problem:
+                out.append(Problem(f"{where}.labels.{label}", problem, value))
     return out
 
 

@@ -1,4 +1,9 @@
-"""`platform:cluster`: the EKS control plane."""
+"""`platform:cluster`: the EKS control plane.
+
+Fixed by design (not configurable): authentication mode API (access entries, no aws-auth ConfigMap),
+private endpoint on, all five control-plane log types, secrets envelope encryption with a dedicated KMS key,
+an OIDC provider (IRSA) and the EKS Pod Identity agent. Cross-field rules live in `checks._cluster`.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from components.versions import DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS
 from ._base import Model
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+NAMESPACE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 
@@ -40,17 +46,27 @@ class Endpoint(Model):
 
 
 class TeamAccess(Model):
+    """A team's IAM role: `edit` (AmazonEKSEditPolicy) in the team's namespaces only."""
+
     name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=40)]
     role_arn: str
-    namespaces: list[str] = Field(default_factory=list)
+    namespaces: Annotated[list[Annotated[str, Field(pattern=NAMESPACE, max_length=63)]], Field(min_length=1)]
 
     _role = field_validator("role_arn")(classmethod(lambda cls, v: role_arn(v)))
 
 
 class Access(Model):
+    """Who may use the Kubernetes API: one EKS access entry per IAM role (authentication mode API)."""
+
+    # Cluster-wide AmazonEKSClusterAdminPolicy.
     admin_role_arns: list[str] = Field(default_factory=list)
+    # Cluster-wide AmazonEKSViewPolicy (no Secrets).
     read_only_role_arns: list[str] = Field(default_factory=list)
     teams: list[TeamAccess] = Field(default_factory=list)
+    # EKS's implicit "cluster creator is admin" is always turned off. With this on, the identity running
+    # `pulumi up` instead gets an explicit, visible admin access entry: the platform's in-cluster resources
+    # (Karpenter, add-ons, GitOps) are applied with it. Turn it off only if that role is in adminRoleArns.
+    deployer_admin: bool = True
 
     @field_validator("admin_role_arns", "read_only_role_arns")
     @classmethod
@@ -66,6 +82,9 @@ class ClusterConfig(Model):
         7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
     ] = 30
     service_ipv4_cidr: str = "172.20.0.0/16"
+    # STANDARD: when the version leaves standard support EKS upgrades the cluster. EXTENDED keeps it on paid
+    # extended support (pulumi-eks's default, hence set explicitly).
+    upgrade_policy: Literal["STANDARD", "EXTENDED"] = "STANDARD"
     access: Access = Field(default_factory=Access)
 
     @field_validator("service_ipv4_cidr")

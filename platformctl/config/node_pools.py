@@ -1,4 +1,9 @@
-"""`platform:nodePools`: EKS managed node groups, one small spec each."""
+"""`platform:nodePools`: EKS managed node groups, one small spec each.
+
+Every pool becomes a managed node group with its own launch template (IMDSv2 only, hop limit 1, KMS-encrypted
+gp3 root volume). The `system` pool is mandatory, on-demand and always tainted `CriticalAddonsOnly=true:NoSchedule`.
+Cross-field rules (sizes, system pool, architectures, reserved label domains) live in `checks._node_pools`.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,14 @@ LABEL_KEY = re.compile(
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
 )
 SYSTEM_POOL = "system"
+# The system pool's taint: only pods that tolerate it (cluster add-ons) run there.
+SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}
+# Every node of a pool carries this label (value: the pool name), so add-ons can select the system pool.
+POOL_LABEL = "eks-platform/pool"
+ARM_AMI_TYPES = ("AL2023_ARM_64_STANDARD", "BOTTLEROCKET_ARM_64")
+# Label domains the kubelet may not set (NodeRestriction) or that AWS/Karpenter own.
+_RESERVED_LABEL_DOMAINS = ("kubernetes.io", "k8s.io", "eks.amazonaws.com", "karpenter.sh", "karpenter.k8s.aws")
+_ALLOWED_LABEL_DOMAINS = ("node.kubernetes.io", "node-restriction.kubernetes.io")
 
 
 class Taint(Model):
@@ -75,3 +88,70 @@ def size_problems(pool: NodePool) -> list[tuple[str, str, int]]:
     if pool.desired_size > pool.max_size:
         out.append(("desiredSize", f"must be <= maxSize ({pool.max_size})", pool.desired_size))
     return out
+
+
+def instance_family(instance_type: str) -> str:
+    """`m7i.large` -> `m7i`; a family stays a family."""
+    return instance_type.split(".", 1)[0]
+
+
+def architecture(family_or_type: str) -> str:
+    """`arm64` for AWS Graviton families (a `g` among the letters after the generation: m7g, c7gn, r6gd, t4g,
+    im4gn, x2gd, g5g; and a1), else `amd64`."""
+    family = instance_family(family_or_type)
+    if family == "a1":
+        return "arm64"
+    match = re.match(r"^[a-z]+-?\d+([a-z]*)", family)
+    return "arm64" if match and "g" in match.group(1) else "amd64"
+
+
+def reserved_label_problem(key: str) -> str | None:
+    """Why a node label key cannot be set from config, or None."""
+    prefix = key.split("/", 1)[0] if "/" in key else ""
+    if not prefix or prefix in _ALLOWED_LABEL_DOMAINS or any(prefix.endswith("." + d) for d in _ALLOWED_LABEL_DOMAINS):
+        return None
+    for domain in _RESERVED_LABEL_DOMAINS:
+        if prefix == domain or prefix.endswith("." + domain):
+            return f"uses the reserved label domain {domain!r} (the kubelet or AWS sets those labels)"
+    if key == POOL_LABEL:
+        return "is set by the platform (the pool's name)"
+    return None
+
+
+def pool_problems(pool: NodePool, production: bool) -> list[tuple[str, str, object]]:
+    """(field, message, got) for one pool, beyond sizes: architecture, labels, the system pool's rules."""
+    out: list[tuple[str, str, object]] = []
+    want = "arm64" if pool.ami_type in ARM_AMI_TYPES else "amd64"
+    for i, t in enumerate(pool.instance_types):
+        if architecture(t) != want:
+            out.append(
+                (
+                    f"instanceTypes[{i}]",
+                    f"is an {architecture(t)} instance type but amiType {pool.ami_type} is {want}",
+                    t,
+                )
+            )
+    for k in pool.labels:
+        problem = reserved_label_problem(k)
+        if problem:
+            out.append((f"labels.{k}", problem, pool.labels[k]))
+    if pool.name == SYSTEM_POOL:
+        if pool.capacity_type != "ON_DEMAND":
+            out.append(
+                ("capacityType", "the system pool must be ON_DEMAND (it runs cluster add-ons)", pool.capacity_type)
+            )
+        if production and pool.min_size < 2:
+            out.append(("minSize", "the system pool needs at least 2 nodes in production", pool.min_size))
+    return out
+
+
+def effective_taints(pool: NodePool) -> list[dict[str, str]]:
+    """The pool's taints as plain dicts; the system pool always has SYSTEM_TAINT."""
+    taints = [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints]
+    if pool.name == SYSTEM_POOL and not any(t["key"] == SYSTEM_TAINT["key"] for t in taints):
+        taints.insert(0, dict(SYSTEM_TAINT))
+    return taints
+
+
+def effective_labels(pool: NodePool) -> dict[str, str]:
+    return {**pool.labels, POOL_LABEL: pool.name}

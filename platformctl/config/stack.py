@@ -27,6 +27,7 @@ from .cluster import ClusterConfig
 from .data import DataConfig
 from .environment import EnvironmentConfig, TagsConfig
 from .gitops import GitOpsConfig
+from .karpenter import KarpenterConfig
 from .network import NetworkConfig
 from .node_pools import NodePool, NodePools
 from .problems import ConfigError, Problem, join_path
@@ -41,6 +42,7 @@ SECTIONS: dict[str, tuple[Any, bool]] = {
     "network": (NetworkConfig, False),
     "cluster": (ClusterConfig, False),
     "nodePools": (NodePools, True),
+    "karpenter": (KarpenterConfig, False),
     "addons": (AddonsConfig, False),
     "gitops": (GitOpsConfig, False),
     "data": (DataConfig, False),
@@ -113,6 +115,7 @@ class StackConfig:
     data: DataConfig
     secrets: dict[str, SecretValue] = field(default_factory=dict)
     aws: dict[str, Any] = field(default_factory=dict)
+    karpenter: KarpenterConfig = field(default_factory=KarpenterConfig)
 
     @property
     def production(self) -> bool:
@@ -282,6 +285,7 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
         addons=parsed["addons"],
         gitops=parsed["gitops"],
         data=parsed["data"],
+        karpenter=parsed["karpenter"],
         secrets=secrets,
         aws=aws,
     )

@@ -1,0 +1,114 @@
+"""`platform:karpenter`: Karpenter (node autoscaling) and the NodePools / EC2NodeClass it provisions from.
+
+The managed node groups of `platform:nodePools` carry the cluster's fixed capacity (the `system` pool runs
+Karpenter itself); Karpenter adds right-sized nodes for pending pods, within each NodePool's limits. Every
+NodePool uses one EC2NodeClass: subnets and security group found by the `karpenter.sh/discovery` tag, IMDSv2
+only (hop limit 1), KMS-encrypted gp3 volumes. Cross-field rules live in `checks._karpenter`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from ._base import Model
+from .node_pools import Taint
+
+K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# `<family>@<version>`: al2023@latest, al2023@v20260818, bottlerocket@v1.50.0 (Karpenter's amiSelectorTerms alias).
+AMI_ALIAS = re.compile(r"^(al2023|bottlerocket)@(latest|v\d{8}|v\d+\.\d+\.\d+)$")
+# e.g. m7i, c7g, c7gn, r6id, m7i-flex, u-6tb1, inf2 (an instance type without its size).
+INSTANCE_FAMILY = re.compile(r"^[a-z]+-?\d+[a-z0-9]*(-[a-z0-9]+)?$")
+# Go durations Karpenter accepts for consolidateAfter / expireAfter, e.g. 30s, 1m, 720h, 1h30m; or Never.
+DURATION = re.compile(r"^((\d+(\.\d+)?(ns|us|ms|s|m|h))+|Never)$")
+QUANTITY = re.compile(r"^\d+(\.\d+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$")
+
+
+def _quantity(value: int | str) -> str:
+    text = str(value)
+    if isinstance(value, bool) or not QUANTITY.match(text):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity like 100, 500m or 400Gi")
+    return text
+
+
+class Limits(Model):
+    """The most a NodePool may provision in total; Karpenter stops adding nodes there."""
+
+    cpu: int | str
+    memory: str
+
+    _cpu = field_validator("cpu")(classmethod(lambda cls, v: _quantity(v)))
+    _memory = field_validator("memory")(classmethod(lambda cls, v: _quantity(v)))
+
+
+class KarpenterNodePool(Model):
+    name: Annotated[str, Field(pattern=K8S_NAME, max_length=63)]
+    capacity_types: Annotated[list[Literal["on-demand", "spot", "reserved"]], Field(min_length=1)] = Field(
+        default_factory=lambda: ["on-demand"]
+    )
+    architectures: Annotated[list[Literal["amd64", "arm64"]], Field(min_length=1)] = Field(
+        default_factory=lambda: ["amd64"]
+    )
+    # karpenter.k8s.aws/instance-category, e.g. [c, m, r]; empty: any.
+    instance_categories: list[Annotated[str, Field(pattern=r"^[a-z]+$")]] = Field(default_factory=list)
+    # karpenter.k8s.aws/instance-family, e.g. [m7i, c7i]; empty: any.
+    instance_families: list[str] = Field(default_factory=list)
+    # Only instance generations >= this (e.g. 6 excludes m5); unset: any.
+    min_generation: Annotated[int, Field(ge=1, le=20)] | None = None
+    limits: Limits
+    consolidation_policy: Literal["WhenEmpty", "WhenEmptyOrUnderutilized"] = "WhenEmptyOrUnderutilized"
+    consolidate_after: str = "1m"
+    # Nodes are replaced after this long (fresh AMIs, no drift); Never keeps them.
+    expire_after: str = "720h"
+    taints: list[Taint] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+    # Higher weight is tried first when several NodePools fit a pod.
+    weight: Annotated[int, Field(ge=1, le=100)] | None = None
+
+    @field_validator("instance_families")
+    @classmethod
+    def _families(cls, v: list[str]) -> list[str]:
+        for family in v:
+            if not INSTANCE_FAMILY.match(family):
+                raise ValueError(
+                    f"{family!r} is not an instance family like m7i, c7g or m7i-flex (a family has no size: "
+                    "m7i, not m7i.large)"
+                )
+        return v
+
+    @field_validator("consolidate_after", "expire_after")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        if not DURATION.match(v):
+            raise ValueError(f"{v!r} is not a duration like 30s, 1m or 720h (or Never)")
+        return v
+
+
+class KarpenterConfig(Model):
+    enabled: bool = False
+    # The EC2NodeClass AMI: `al2023@v<YYYYMMDD>` pins an EKS AMI release (required in production);
+    # `al2023@latest` follows new AMIs (nodes drift and are replaced when one is published).
+    ami_selector_alias: str = "al2023@latest"
+    # Root (AL2023) or data (Bottlerocket) volume size in GiB: encrypted gp3 with the nodes' KMS key.
+    volume_size: Annotated[int, Field(ge=20, le=16384)] = 50
+    node_pools: list[KarpenterNodePool] = Field(default_factory=list)
+
+    @field_validator("ami_selector_alias")
+    @classmethod
+    def _alias(cls, v: str) -> str:
+        if not AMI_ALIAS.match(v):
+            raise ValueError(
+                "must be <family>@<version>: family al2023 or bottlerocket, version 'latest' or a release "
+                "like v20260818"
+            )
+        return v
+
+    @property
+    def ami_family(self) -> str:
+        return self.ami_selector_alias.split("@", 1)[0]
+
+    @property
+    def ami_pinned(self) -> bool:
+        return not self.ami_selector_alias.endswith("@latest")
