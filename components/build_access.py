@@ -53,7 +53,7 @@ class BuildAccess(pulumi.ComponentResource):
 
         self.role = aws.iam.Role(
             f"{name}-role",
-            name=f"{naming.PROJECT}-{env}-image-push",
+            name=data_iam.push_role_name(env),
             description=f"GitHub Actions of {cfg.github_repository} ({', '.join(cfg.branches)}) push images",
             assume_role_policy=pulumi.Output.from_input(provider_arn).apply(
                 lambda arn: json.dumps(

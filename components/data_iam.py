@@ -49,6 +49,11 @@ def database_log_group(identifier: str, log_type: str, aurora: bool) -> str:
     return f"/aws/rds/{'cluster' if aurora else 'instance'}/{identifier}/{log_type}"
 
 
+def push_role_name(environment: str) -> str:
+    """The build role's name: predictable, so the workflow derives it from the account and environment."""
+    return f"{naming.PROJECT}-{environment}-image-push"
+
+
 def github_subjects(repository: str, branches: Sequence[str]) -> list[str]:
     """The `sub` claims of GitHub's OIDC tokens for workflow runs on these branches (exact, no wildcards)."""
     return [f"repo:{repository}:ref:refs/heads/{branch}" for branch in branches]
