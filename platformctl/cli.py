@@ -17,8 +17,13 @@ app = typer.Typer(
     name="platformctl",
     help="Plan, check and operate the eks-platform stacks (dev, prod, ...).\n\n"
     "Offline (no cloud, no Pulumi CLI): plan, policy, diff-envs. "
+    "Real stacks (the pulumi CLI, a backend login, AWS credentials): preview, up, refresh, drift, destroy, "
+    "outputs, kubeconfig, stacks. "
     "Examples:\n\n  platformctl plan dev\n\n  platformctl plan prod --json prod.json --graph prod.mmd\n\n"
-    "  platformctl policy prod --format markdown",
+    "  platformctl policy prod --format markdown\n\n  platformctl diff-envs dev prod\n\n"
+    "  platformctl preview dev prod --policy\n\n  platformctl up prod --policy\n\n"
+    "Exit codes: 0 ok; 1 failed, policy violation or drift; 2 usage or invalid config; 3 no pulumi CLI; "
+    "4 not logged in; 5 no cloud credentials; 6 stack not found; 7 stack locked; 130 interrupted.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -113,6 +118,559 @@ def policy(
     from platformctl.policycheck import run_policy_check
 
     raise typer.Exit(run_policy_check(stack, config_file=config_file, fmt=fmt.value, output=output))
+
+
+# ----------------------------------------------------------------------------------------------- diff-envs
+
+
+@app.command("diff-envs")
+def diff_envs(
+    stack_a: Annotated[str, typer.Argument(help="First stack, e.g. dev.")],
+    stack_b: Annotated[str, typer.Argument(help="Second stack, e.g. prod.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the Markdown here.")] = None,
+) -> None:
+    """Offline: what differs between two environments, as Markdown (both stacks planned under Pulumi's mocks).
+
+    Key settings (AZs, NAT gateways, endpoints, API endpoint access, deletion protection, node pools, replicas,
+    protected resources), resource settings and counts that differ, and differing config keys.
+
+    Example: `platformctl diff-envs dev prod -o env-diff.md`.
+    """
+    from platformctl.config import ConfigError
+    from platformctl.diffenvs import diff_envs as render_diff
+
+    try:
+        text = render_diff(stack_a, stack_b)
+    except ConfigError as exc:
+        raise fail(exc.lines, EXIT_USAGE) from None
+    except Exception as exc:
+        if _debug():
+            raise
+        raise fail(f"error: the program failed offline: {type(exc).__name__}: {exc}", EXIT_FAIL) from None
+    if output:
+        _write(output, text)
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        typer.echo(text, nl=False)
+
+
+# ----------------------------------------------------------------------------------------------- real stacks
+
+StacksArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="One or more stacks: 'dev', 'prod' or 'org/eks-platform/dev'.", metavar="STACK", show_default=False
+    ),
+]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Machine-readable output: one JSON object per line (events, then results).")
+]
+ParallelOpt = Annotated[
+    int | None, typer.Option("--parallel", "-p", min=1, help="Stacks run at once (default: all of them).")
+]
+RetryOpt = Annotated[
+    int, typer.Option("--retry", min=0, help="Retry a locked stack (concurrent update) N times, with backoff.")
+]
+PolicyOpt = Annotated[
+    bool,
+    typer.Option("--policy", help="Run every policy pack under policies/ with the stack's policies/config file."),
+]
+
+
+class RunFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _consoles(json_mode: bool, to_stdout: bool):
+    """(stderr console for progress, console for the final summary)."""
+    from rich.console import Console
+
+    err = Console(stderr=True, highlight=False)
+    return err, (Console(highlight=False) if to_stdout and not json_mode else err)
+
+
+def _guarded(fn):
+    """Run a command body: PlatformError -> its lines on stderr and its exit code; no tracebacks."""
+    from platformctl.errors import EXIT_INTERRUPTED, PlatformError
+
+    try:
+        return fn()
+    except PlatformError as exc:
+        raise fail(exc.lines, exc.code) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted", EXIT_INTERRUPTED) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if _debug():
+            raise
+        from platformctl.errors import classify
+
+        err = classify(exc, stack="-", operation="platformctl")
+        raise fail([f"{err.message} (PLATFORMCTL_DEBUG=1 for a traceback)", *err.details], err.code) from None
+
+
+def _prepare(stacks: list[str], retry: int, *, validate: bool = True, policy: bool = False):
+    """Resolve and check the stacks offline first (names, config files, policy config), then find pulumi."""
+    from platformctl.automation import Session, policy_options, resolve_stack
+    from platformctl.errors import PlatformError
+    from platformctl.paths import project_root
+
+    project = project_root()
+    refs = [resolve_stack(s, project, validate=validate) for s in stacks]
+    shorts = [r.short for r in refs]
+    dupes = sorted({s for s in shorts if shorts.count(s) > 1})
+    if dupes:
+        raise PlatformError(f"error: stack {', '.join(dupes)} given more than once", EXIT_USAGE, kind="usage")
+    if policy:
+        for ref in refs:
+            policy_options(project, ref)
+    session = Session(project, retry=retry)
+    session.command()
+    return project, session, refs
+
+
+def _run(session, refs, operation: str, fn, *, json_mode: bool, parallel, console, total_hints=None):
+    from platformctl.automation import run_stacks
+    from platformctl.progress import make_reporter
+
+    with make_reporter(json_mode, console) as reporter:
+        return run_stacks(session, refs, operation, fn, reporter, parallel=parallel, total_hints=total_hints)
+
+
+def _report(progresses, *, json_mode: bool, summary_console, drift: bool = False) -> int:
+    """Summary table, interrupted stacks' state, errors (one clear line each, then details); the exit code."""
+    from platformctl.errors import EXIT_INTERRUPTED, worst
+    from platformctl.progress import render_summary
+
+    if not json_mode:
+        render_summary(progresses, summary_console)
+    for p in progresses:
+        if p.state_note:
+            typer.echo(p.state_note, err=True)
+        if p.error is not None and not json_mode:
+            for line in p.error.lines:
+                typer.echo(line, err=True)
+    if any(p.status == "cancelled" for p in progresses):
+        return EXIT_INTERRUPTED
+    code = worst(p.error.code for p in progresses if p.error is not None)
+    if code == EXIT_OK and drift and any(p.drifted for p in progresses):
+        if not json_mode:
+            for p in progresses:
+                for c in p.drifted:
+                    typer.echo(f"drift in {p.stack}: {c.op} {c.urn}" + (f" ({', '.join(c.diffs)})" if c.diffs else ""))
+        return EXIT_FAIL
+    return code
+
+
+@app.command()
+def preview(
+    stacks: StacksArg,
+    policy_: PolicyOpt = False,
+    json_mode: JsonOpt = False,
+    parallel: ParallelOpt = None,
+    fmt: Annotated[
+        RunFormat, typer.Option("--format", "-f", help="markdown: a PR comment (changes + policy report).")
+    ] = RunFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the Markdown report here.")] = None,
+    retry: RetryOpt = 0,
+) -> None:
+    """Preview the changes to one or more real stacks (Automation API, one worker per stack).
+
+    Creates the stack in the backend if it does not exist yet. With --policy every pack under policies/ runs
+    with the stack's policy config; a mandatory violation exits 1 and is listed. --format markdown renders the
+    change summary and the policy report (as `platformctl policy --format markdown`), also when the preview fails.
+
+    Examples: `platformctl preview dev`, `platformctl preview dev prod --policy`,
+    `platformctl preview prod --policy --format markdown -o preview.md`, `platformctl preview dev --json`.
+    """
+
+    def body() -> None:
+        from platformctl.automation import op_preview
+        from platformctl.progress import render_markdown
+
+        project, session, refs = _prepare(stacks, retry, policy=policy_)
+        markdown_to_stdout = fmt is RunFormat.markdown and output is None
+        err, summary = _consoles(json_mode, to_stdout=not markdown_to_stdout)
+        progresses = _run(
+            session, refs, "preview", op_preview(policy_, project), json_mode=json_mode, parallel=parallel, console=err
+        )
+        if fmt is RunFormat.markdown:
+            text = render_markdown(progresses, project, policy_attached=policy_)
+            if output is not None:
+                _write(output, text)
+                typer.echo(f"wrote {output}", err=True)
+            else:
+                typer.echo(text, nl=False)
+        raise typer.Exit(_report(progresses, json_mode=json_mode, summary_console=summary))
+
+    _guarded(body)
+
+
+@app.command()
+def up(
+    stacks: StacksArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (production stacks ask otherwise).")] = False,
+    policy_: PolicyOpt = False,
+    json_mode: JsonOpt = False,
+    parallel: ParallelOpt = None,
+    retry: RetryOpt = 0,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Message for the update history.")] = None,
+) -> None:
+    """Deploy one or more stacks (Automation API `up`, one worker per stack).
+
+    A production stack (platform:environment.production) without --yes first shows its preview and asks; without
+    a terminal it refuses. Ctrl-C stops after the resource operations in flight (twice: terminates) and says what
+    state each stack is in.
+
+    Examples: `platformctl up dev --yes`, `platformctl up prod --policy` (preview, then asks),
+    `platformctl up dev prod --yes --policy --retry 3`.
+    """
+
+    def body() -> None:
+        from platformctl.automation import op_preview, op_up
+        from platformctl.errors import PlatformError
+
+        project, session, refs = _prepare(stacks, retry, policy=policy_)
+        err, summary = _consoles(json_mode, to_stdout=True)
+        production = [r for r in refs if r.production]
+        hints: dict[str, int] = {}
+        if production and not yes:
+            names = ", ".join(r.name for r in production)
+            if not _interactive() or json_mode:
+                raise PlatformError(
+                    f"error: {names}: production stack(s) need --yes when not run interactively "
+                    "(interactively, `up` shows the preview and asks)",
+                    EXIT_USAGE,
+                    kind="confirm",
+                )
+            previews = _run(
+                session,
+                production,
+                "preview",
+                op_preview(policy_, project),
+                json_mode=False,
+                parallel=parallel,
+                console=err,
+            )
+            code = _report(previews, json_mode=False, summary_console=summary)
+            if code != EXIT_OK:
+                raise typer.Exit(code)
+            hints = {p.stack: p.total for p in previews}
+            if not typer.confirm(f"Apply these changes to {names}?", default=False, err=True):
+                raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
+        progresses = _run(
+            session,
+            refs,
+            "up",
+            op_up(policy_, project, message),
+            json_mode=json_mode,
+            parallel=parallel,
+            console=err,
+            total_hints=hints,
+        )
+        raise typer.Exit(_report(progresses, json_mode=json_mode, summary_console=summary))
+
+    _guarded(body)
+
+
+@app.command()
+def refresh(
+    stacks: StacksArg,
+    json_mode: JsonOpt = False,
+    parallel: ParallelOpt = None,
+    retry: RetryOpt = 0,
+) -> None:
+    """Refresh one or more stacks' state from the cloud (writes the state, not the cloud).
+
+    Examples: `platformctl refresh dev`, `platformctl refresh dev prod --json`.
+    """
+
+    def body() -> None:
+        from platformctl.automation import op_refresh
+
+        _, session, refs = _prepare(stacks, retry)
+        err, summary = _consoles(json_mode, to_stdout=True)
+        progresses = _run(session, refs, "refresh", op_refresh, json_mode=json_mode, parallel=parallel, console=err)
+        raise typer.Exit(_report(progresses, json_mode=json_mode, summary_console=summary))
+
+    _guarded(body)
+
+
+@app.command()
+def drift(
+    stacks: StacksArg,
+    json_mode: JsonOpt = False,
+    parallel: ParallelOpt = None,
+    retry: RetryOpt = 0,
+) -> None:
+    """What changed outside Pulumi: a refresh preview (nothing is written). Exit 1 if anything drifted.
+
+    Examples: `platformctl drift prod`, `platformctl drift dev prod --json` (nightly in CI).
+    """
+
+    def body() -> None:
+        from platformctl.automation import op_drift
+
+        _, session, refs = _prepare(stacks, retry)
+        err, summary = _consoles(json_mode, to_stdout=True)
+        progresses = _run(session, refs, "drift", op_drift, json_mode=json_mode, parallel=parallel, console=err)
+        raise typer.Exit(_report(progresses, json_mode=json_mode, summary_console=summary, drift=True))
+
+    _guarded(body)
+
+
+@app.command()
+def destroy(
+    stack: StackArg,
+    confirm: Annotated[
+        str | None, typer.Option("--confirm", help="Production stacks: the stack name, typed exactly.")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Non-production stacks: do not ask.")] = False,
+    unprotect: Annotated[
+        bool, typer.Option("--unprotect", help="Remove Pulumi's `protect` from every resource first.")
+    ] = False,
+    json_mode: JsonOpt = False,
+    retry: RetryOpt = 0,
+) -> None:
+    """Delete every resource of ONE stack (history and config are kept).
+
+    A production stack needs --confirm <stack-name> typed exactly, and is refused while it has protected
+    resources unless --unprotect is given too. Resources with cloud-side deletion protection (EKS cluster, RDS)
+    are refused: turn it off in the stack config and `up` first.
+
+    Examples: `platformctl destroy dev --yes`, `platformctl destroy prod --confirm prod --unprotect`.
+    """
+
+    def body() -> None:
+        from platformctl.automation import Session, op_destroy, production_flag, protected_resources, resolve_stack
+        from platformctl.errors import PlatformError, classify
+        from platformctl.paths import project_root
+
+        project = project_root()
+        ref = resolve_stack(stack, project, validate=False)
+        if production_flag(ref, project):
+            if confirm not in (ref.short, ref.name):
+                got = f" (got {confirm!r})" if confirm is not None else ""
+                raise PlatformError(
+                    f"error: {ref.name} is a production stack: destroying it needs --confirm {ref.short}, "
+                    f"the stack name typed exactly{got}",
+                    EXIT_USAGE,
+                    kind="confirm",
+                )
+        elif not yes:
+            if not _interactive() or json_mode:
+                raise PlatformError(
+                    f"error: destroy deletes every resource of {ref.name}: pass --yes", EXIT_USAGE, kind="confirm"
+                )
+            if not typer.confirm(f"Delete every resource of stack {ref.name}?", default=False, err=True):
+                raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
+        session = Session(project, retry=retry)
+        session.command()
+        try:
+            protected, deletion_protected = protected_resources(session.stack(ref, create=False))
+        except PlatformError:
+            raise
+        except Exception as exc:
+            raise classify(
+                exc, stack=ref.name, operation="destroy", existing_stacks=session.existing_stacks()
+            ) from None
+        if protected and not unprotect:
+            raise PlatformError(
+                f"error: stack {ref.name} has {len(protected)} protected resource(s); destroy refuses while they "
+                "exist (add --unprotect to remove the protection first)",
+                EXIT_FAIL,
+                [f"  {u}" for u in protected[:20]]
+                + ([f"  … and {len(protected) - 20} more"] if len(protected) > 20 else []),
+                kind="protected",
+            )
+        if deletion_protected:
+            raise PlatformError(
+                f"error: {len(deletion_protected)} resource(s) of {ref.name} have cloud-side deletion protection on, "
+                f"AWS would refuse to delete them: turn it off in Pulumi.{ref.short}.yaml "
+                "(e.g. platform:cluster.deletionProtection: false), run `platformctl up`, then destroy",
+                EXIT_FAIL,
+                [f"  {u}" for u in deletion_protected[:20]],
+                kind="deletion-protection",
+            )
+        err, summary = _consoles(json_mode, to_stdout=True)
+        progresses = _run(
+            session, [ref], "destroy", op_destroy(unprotect), json_mode=json_mode, parallel=1, console=err
+        )
+        raise typer.Exit(_report(progresses, json_mode=json_mode, summary_console=summary))
+
+    _guarded(body)
+
+
+def _outputs(stack: str, retry: int = 0) -> tuple[object, dict]:
+    from platformctl.automation import parse_stack, read_outputs
+    from platformctl.errors import PlatformError, classify
+
+    project, session, _ = _prepare([], retry)
+    ref = parse_stack(stack, project)
+    try:
+        return ref, read_outputs(session, ref)
+    except PlatformError:
+        raise
+    except Exception as exc:
+        raise classify(exc, stack=ref.name, operation="outputs", existing_stacks=session.existing_stacks()) from None
+
+
+@app.command()
+def outputs(
+    stack: StackArg,
+    show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print secret values in plain text.")] = False,
+    json_mode: Annotated[bool, typer.Option("--json", help="One JSON object: output name -> value.")] = False,
+) -> None:
+    """The stack's outputs (clusterName, vpcId, ...); secrets shown as [secret] unless --show-secrets.
+
+    Examples: `platformctl outputs dev`, `platformctl outputs prod --json | jq -r .clusterName`.
+    """
+
+    def body() -> None:
+        import json
+
+        _, values = _outputs(stack)
+        shown = {k: (v if (show_secrets or not secret) else "[secret]") for k, (v, secret) in sorted(values.items())}
+        if json_mode:
+            typer.echo(json.dumps(shown, indent=2, sort_keys=True, default=str))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(show_edge=False)
+        table.add_column("output")
+        table.add_column("value", overflow="fold")
+        for k, v in shown.items():
+            secret = values[k][1]
+            text = v if isinstance(v, str) else json.dumps(v, default=str)
+            table.add_row(k + (" (secret)" if secret else ""), text)
+        Console(highlight=False).print(table)
+
+    _guarded(body)
+
+
+@app.command()
+def kubeconfig(
+    stack: StackArg,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Where to write it (default: kubeconfig-<stack>.yaml; - for stdout)."),
+    ] = None,
+) -> None:
+    """Write the cluster's kubeconfig from the stack's `kubeconfig` output (a secret), with mode 0600.
+
+    Examples: `platformctl kubeconfig dev` then `export KUBECONFIG=$PWD/kubeconfig-dev.yaml`,
+    `platformctl kubeconfig prod -o ~/.kube/eks-prod.yaml`.
+    """
+
+    def body() -> None:
+        from platformctl.automation import kubeconfig_text, write_private
+        from platformctl.errors import PlatformError
+
+        ref, values = _outputs(stack)
+        if "kubeconfig" not in values:
+            raise PlatformError(
+                f"error: stack {ref.name} has no `kubeconfig` output (is its cluster deployed? outputs: "
+                f"{', '.join(sorted(values)) or 'none'})",
+                EXIT_FAIL,
+                kind="no-kubeconfig",
+            )
+        text = kubeconfig_text(values["kubeconfig"][0])
+        if str(output) == "-":
+            typer.echo(text, nl=False)
+            return
+        path = output or Path(f"kubeconfig-{ref.short}.yaml")
+        try:
+            write_private(path.expanduser(), text)
+        except OSError as exc:
+            raise PlatformError(f"error: cannot write {path}: {exc.strerror}", EXIT_USAGE) from None
+        cluster = values.get("clusterName", (None, False))[0]
+        typer.echo(
+            f"wrote the kubeconfig of {'cluster ' + str(cluster) if cluster else 'stack ' + ref.name} to {path} "
+            f"(mode 0600); use it with: export KUBECONFIG={path.expanduser().resolve()}",
+            err=True,
+        )
+
+    _guarded(body)
+
+
+@app.command()
+def stacks(
+    json_mode: Annotated[bool, typer.Option("--json", help="A JSON list instead of a table.")] = False,
+) -> None:
+    """The project's stacks in the backend and their last update (and stack config files not deployed yet).
+
+    Example: `platformctl stacks`.
+    """
+
+    def body() -> None:
+        import json
+
+        from platformctl.automation import local_stacks
+        from platformctl.errors import classify
+
+        project, session, _ = _prepare([], 0)
+        try:
+            summaries = session.workspace().list_stacks()
+        except Exception as exc:
+            raise classify(exc, stack="-", operation="stack ls") from None
+        local = set(local_stacks(project))
+        rows = []
+        for s in summaries:
+            short = s.name.rsplit("/", 1)[-1]
+            rows.append(
+                {
+                    "name": s.name,
+                    "current": bool(s.current),
+                    "lastUpdate": s.last_update.isoformat() if s.last_update else None,
+                    "updateInProgress": bool(s.update_in_progress),
+                    "resources": s.resource_count,
+                    "url": s.url,
+                    "configFile": f"Pulumi.{short}.yaml" if short in local else None,
+                }
+            )
+        deployed = {r["name"].rsplit("/", 1)[-1] for r in rows}
+        for short in sorted(local - deployed):
+            rows.append(
+                {
+                    "name": short,
+                    "current": False,
+                    "lastUpdate": None,
+                    "updateInProgress": False,
+                    "resources": None,
+                    "url": None,
+                    "configFile": f"Pulumi.{short}.yaml",
+                }
+            )
+        if json_mode:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(show_edge=False)
+        for col in ("stack", "last update", "resources", "config file", "url"):
+            table.add_column(col)
+        for r in rows:
+            last = r["lastUpdate"] or ("not created yet" if r["resources"] is None and not r["url"] else "never")
+            if r["updateInProgress"]:
+                last += " (update in progress)"
+            table.add_row(
+                r["name"] + (" *" if r["current"] else ""),
+                last,
+                "" if r["resources"] is None else str(r["resources"]),
+                r["configFile"] or "-",
+                r["url"] or "",
+            )
+        Console(highlight=False).print(table)
+
+    _guarded(body)
 
 
 def _write(path: Path, text: str) -> None:
