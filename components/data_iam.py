@@ -207,3 +207,34 @@ def secret_read_policy(secret_arns: Sequence[str], kms_key_arns: Sequence[str], 
             },
         ],
     }
+
+
+def assumable_by(principal_role_arn: str) -> Doc:
+    """Trust policy: exactly one role (the External Secrets controller's) may assume this one."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AssumedByOneRole",
+                "Effect": "Allow",
+                "Principal": {"AWS": principal_role_arn},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def assume_policy(role_arns: Sequence[str]) -> Doc:
+    """Identity policy: may assume exactly these roles."""
+    if not role_arns:
+        raise ValueError("assume_policy needs the role ARNs")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AssumeRoles", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": sorted(role_arns)}
+        ],
+    }
+
+
+def secret_reader_role_name(environment: str) -> str:
+    return f"{naming.PROJECT}-{environment}-db-secret-reader"

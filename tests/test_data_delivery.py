@@ -100,7 +100,7 @@ def test_external_secret_maps_the_rds_secret_into_the_mounted_secret():
     assert es["apiVersion"] == "external-secrets.io/v1"
     assert es["metadata"] == {**es["metadata"], "name": "api-db", "namespace": "api"}
     spec = es["spec"]
-    assert spec["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "aws-secrets-manager"}
+    assert spec["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "database-secrets"}
     assert spec["target"]["name"] == "api-db"  # the Secret the Deployment mounts
     assert [(d["secretKey"], d["remoteRef"]) for d in spec["data"]] == [
         ("username", {"key": SECRET_ARN, "property": "username"}),
