@@ -24,7 +24,7 @@ def semantic_problems(cfg: StackConfig) -> list[Problem]:
     """Every cross-field problem. `cfg` may be partial (sections that failed validation are missing):
     a check that needs a missing section is skipped, so structural and semantic problems show together."""
     out: list[Problem] = []
-    for check in (_network, _cluster, _node_pools, _karpenter, _data):
+    for check in (_network, _cluster, _node_pools, _karpenter, _data, _addons):
         try:
             out.extend(check(cfg))
         except MissingSection:
@@ -34,6 +34,13 @@ def semantic_problems(cfg: StackConfig) -> list[Problem]:
 
 class MissingSection(Exception):
     """Raised by a partial config when a check reads a section that did not validate."""
+
+
+def _addons(cfg: StackConfig) -> list[Problem]:
+    # Lives beside the add-ons section (it reads the add-on catalog's defaults).
+    from .addons import addon_problems
+
+    return addon_problems(cfg)
 
 
 def _network(cfg: StackConfig) -> list[Problem]:

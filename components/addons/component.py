@@ -1,0 +1,432 @@
+"""The Addons component: installs every enabled catalog add-on, each with its own least-privilege role.
+
+Per add-on (see spec.py): an IAM role trusted by EKS Pod Identity for exactly its namespace/service account and
+an inline policy (pure document from iam.py); then either an EKS managed add-on (the add-on owns its Pod Identity
+association) or a Pod Identity association plus a Helm chart. Add-ons wait for the cluster and, when their pods
+need nodes, for the node groups; never for each other unless a spec says so, so they install in parallel.
+Also: the default gp3 StorageClass (gp2 loses its default flag), the add-ons' own namespaces (Pod Security
+labels, default-deny NetworkPolicies), their log groups (one rotating KMS key) and Velero's bucket.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components import naming
+from components.addons import iam, kube
+from components.addons.catalog import CATALOG, enabled_addons
+from components.addons.spec import AddonContext, AddonSpec, Scheduling
+from platformctl.config.addons import AddonsConfig
+
+
+@dataclass(frozen=True)
+class AddonsArgs:
+    config: AddonsConfig
+    environment: str
+    production: bool
+    region: str
+    kubernetes_version: str
+    cluster_name: pulumi.Input[str]
+    # The EKS cluster: every add-on depends on it (the Kubernetes provider targets it).
+    cluster: pulumi.Resource
+    k8s_provider: pulumi.ProviderResource
+    vpc_id: pulumi.Input[str]
+    # Add-ons pinned to the system pool wait for its node group; other pod-running add-ons for every group.
+    system_node_group: pulumi.Resource
+    node_groups: Sequence[pulumi.Resource] = ()
+    scheduling: Scheduling = field(default_factory=Scheduling)
+    # The stack's KMS key: encrypts the gp3 StorageClass's volumes (the EBS CSI role may use it via EC2).
+    volume_kms_key_arn: pulumi.Input[str] = ""
+
+    @staticmethod
+    def for_stack(cfg: Any, cluster: Any, node_pools: Any, network: Any) -> AddonsArgs:
+        """Arguments from the stack config and the cluster, node pool and network components."""
+        from platformctl.config.node_pools import SYSTEM_POOL, effective_labels, effective_taints
+
+        system_pool = next(p for p in cfg.node_pools if p.name == SYSTEM_POOL)
+        groups = getattr(node_pools, "node_groups", ())
+        groups = list(groups.values()) if isinstance(groups, Mapping) else list(groups)
+        return AddonsArgs(
+            config=cfg.addons,
+            environment=cfg.environment.name,
+            production=cfg.production,
+            region=cfg.region,
+            kubernetes_version=cfg.cluster.version,
+            cluster_name=cluster.cluster_name,
+            cluster=cluster.eks,
+            k8s_provider=cluster.k8s_provider,
+            vpc_id=network.vpc_id,
+            system_node_group=node_pools.system_node_group,
+            node_groups=groups,
+            scheduling=system_scheduling(effective_labels(system_pool), effective_taints(system_pool)),
+            volume_kms_key_arn=cluster.secrets_kms_key.arn,
+        )
+
+
+def system_scheduling(labels: Mapping[str, str], taints: Sequence[Mapping[str, str]]) -> Scheduling:
+    """Select the system pool by its pool label and tolerate its taints."""
+    from platformctl.config.node_pools import POOL_LABEL
+
+    selector = {POOL_LABEL: labels[POOL_LABEL]} if POOL_LABEL in labels else dict(labels)
+    tolerations = tuple(
+        {"key": t["key"], "operator": "Equal", "value": t.get("value", ""), "effect": t["effect"]} for t in taints
+    )
+    return Scheduling(node_selector=selector, tolerations=tolerations)
+
+
+def install_order(names: Sequence[str]) -> list[str]:
+    """Enabled add-ons with declared dependencies first (stable otherwise)."""
+    enabled = set(names)
+    done: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done:
+            return
+        if name in path:
+            raise ValueError(f"add-on dependency cycle: {' -> '.join((*path, name))}")
+        for dep in dependencies(CATALOG[name], enabled):
+            visit(dep, (*path, name))
+        done.append(name)
+
+    for name in names:
+        visit(name, ())
+    return done
+
+
+def dependencies(spec: AddonSpec, enabled: set[str] | frozenset[str]) -> list[str]:
+    """The add-ons `spec` waits for: its hard dependencies and its optional ones that are enabled."""
+    missing = [d for d in spec.depends_on if d not in enabled]
+    if missing:
+        raise ValueError(f"{spec.name} needs {', '.join(missing)} enabled")
+    return [*spec.depends_on, *(d for d in spec.optional_after if d in enabled)]
+
+
+def role_name(cluster_name: str, addon: str) -> str:
+    """The IAM role's physical name: unique per cluster, readable, within IAM's 64 characters."""
+    return f"{cluster_name}-{addon}"[:64]
+
+
+class Addons(pulumi.ComponentResource):
+    """The enabled add-ons of a stack."""
+
+    enabled: list[str]
+    role_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: AddonsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eks-platform:addons:Addons", name, None, opts)
+        self._name = name
+        self._args = args
+        self.enabled = enabled_addons(args.config, args.production)
+        enabled = frozenset(self.enabled)
+
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        identity = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke)
+        self._base = pulumi.Output.all(
+            identity.account_id, partition.partition, args.cluster_name, args.vpc_id, args.volume_kms_key_arn
+        )
+        self._account_id = identity.account_id
+
+        self._log_groups = self._create_log_groups(enabled)
+
+        self.role_arns: dict[str, pulumi.Output[str]] = {}
+        self._installed: dict[str, pulumi.Resource] = {}
+        summary: dict[str, Any] = {}
+        for addon in install_order(self.enabled):
+            spec = CATALOG[addon]
+            ctx = self._context(spec, enabled)
+            role_arn = self._role(spec, ctx) if spec.policy else None
+            if spec.kind == "eks":
+                self._installed[addon] = self._eks_addon(spec, ctx, role_arn)
+            else:
+                self._installed[addon] = self._helm_addon(spec, ctx, role_arn, enabled)
+            summary[addon] = {
+                "kind": spec.kind,
+                "version": spec.version(args.kubernetes_version),
+                "namespace": spec.namespace,
+                "serviceAccount": spec.service_account.name if spec.service_account else None,
+                "roleArn": role_arn,
+            }
+
+        if "aws-ebs-csi-driver" in enabled:
+            self._storage_classes()
+
+        self.summary = summary
+        self.register_outputs({"enabled": self.enabled, "roleArns": self.role_arns, "addons": summary})
+
+    # ------------------------------------------------------------------------------------------ context
+
+    def _context(self, spec: AddonSpec, enabled: frozenset[str]) -> pulumi.Output[AddonContext]:
+        a = self._args
+        extra: Mapping[str, Any] = {}
+        if spec.provision is not None:
+            extra = spec.provision(
+                self,
+                f"{self._name}-{spec.name}",
+                a.environment,
+                self._account_id,
+                pulumi.ResourceOptions(parent=self),
+            )
+        extras = pulumi.Output.all(**extra) if extra else pulumi.Output.from_input({})
+
+        def build(values: list[Any]) -> AddonContext:
+            (account_id, partition, cluster_name, vpc_id, key_arn), resolved = values
+            return AddonContext(
+                environment=a.environment,
+                production=a.production,
+                region=a.region,
+                partition=partition,
+                account_id=account_id,
+                cluster_name=cluster_name,
+                kubernetes_version=a.kubernetes_version,
+                vpc_id=vpc_id,
+                settings=a.config.settings(spec.name),
+                addons=a.config,
+                enabled=enabled,
+                system=a.scheduling,
+                volume_kms_key_arn=key_arn or "",
+                extra=dict(resolved),
+            )
+
+        return pulumi.Output.all(self._base, extras).apply(build)
+
+    # ------------------------------------------------------------------------------------------ AWS side
+
+    def _tags(self, what: str) -> dict[str, str]:
+        return naming.name_tag(self._args.environment, what)
+
+    def _role(self, spec: AddonSpec, ctx: pulumi.Output[AddonContext]) -> pulumi.Output[str]:
+        sa = spec.service_account
+        assert sa is not None and spec.policy is not None
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{self._name}-{spec.name}-role",
+            name=ctx.apply(lambda c: role_name(c.cluster_name, spec.name)),
+            description=f"{spec.name} add-on: Pod Identity of {sa.namespace}/{sa.name}",
+            assume_role_policy=ctx.apply(
+                lambda c: json.dumps(iam.pod_identity_trust_policy(c.account_id, c.cluster_arn, sa.namespace, sa.name))
+            ),
+            tags=self._tags(f"{spec.name}-role"),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{self._name}-{spec.name}-policy",
+            role=role.id,
+            policy=ctx.apply(lambda c: json.dumps(spec.policy(c))),
+            opts=child,
+        )
+        self.role_arns[spec.name] = role.arn
+        return role.arn
+
+    def _create_log_groups(self, enabled: frozenset[str]) -> dict[str, aws.cloudwatch.LogGroup]:
+        """The add-ons' log groups, with retention and one rotating KMS key that only they may use."""
+        a = self._args
+        wanted: dict[str, str] = {}  # log group name -> add-on
+        for addon in self.enabled:
+            spec = CATALOG[addon]
+            for log_group in spec.log_groups(_naming_context(a, spec)):
+                wanted[log_group] = addon
+        if not wanted:
+            return {}
+        child = pulumi.ResourceOptions(parent=self)
+        key = aws.kms.Key(
+            f"{self._name}-logs-key",
+            description=f"{naming.PROJECT}-{a.environment}: add-on log groups",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=self._base.apply(
+                lambda b: json.dumps(
+                    iam.logs_key_policy(
+                        b[0], a.region, [f"arn:{b[1]}:logs:{a.region}:{b[0]}:log-group:{n}" for n in wanted], b[1]
+                    )
+                )
+            ),
+            tags=self._tags("addons-logs-key"),
+            opts=child,
+        )
+        groups = {}
+        for log_group, addon in wanted.items():
+            groups[log_group] = aws.cloudwatch.LogGroup(
+                f"{self._name}-{addon}-logs" + ("" if len(wanted) == 1 else f"-{len(groups)}"),
+                name=log_group,
+                kms_key_id=key.arn,
+                retention_in_days=a.config.settings(addon).retention_days,
+                tags=self._tags(f"{addon}-logs"),
+                opts=pulumi.ResourceOptions(parent=self, protect=a.production),
+            )
+        return groups
+
+    # --------------------------------------------------------------------------------------- EKS add-ons
+
+    def _node_dependencies(self, spec: AddonSpec) -> list[pulumi.Resource]:
+        if not spec.needs_nodes:
+            return []
+        if spec.node_pool == "system":
+            return [self._args.system_node_group]
+        groups = list(self._args.node_groups) or [self._args.system_node_group]
+        return groups
+
+    def _eks_addon(self, spec: AddonSpec, ctx: pulumi.Output[AddonContext], role_arn: Any) -> aws.eks.Addon:
+        a = self._args
+        sa = spec.service_account
+        associations = (
+            [aws.eks.AddonPodIdentityAssociationArgs(role_arn=role_arn, service_account=sa.name)]
+            if role_arn is not None and sa is not None
+            else None
+        )
+        log_groups = [g for n, g in self._log_groups.items() if n in spec.log_groups(_naming_context(a, spec))]
+        return aws.eks.Addon(
+            f"{self._name}-{spec.name}",
+            cluster_name=a.cluster_name,
+            addon_name=spec.name,
+            addon_version=spec.version(a.kubernetes_version),
+            configuration_values=ctx.apply(lambda c: _configuration_values(spec.build_values(c))),
+            # Take over what EKS bootstrapped, and let upgrades overwrite fields that drifted.
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            pod_identity_associations=associations,
+            tags=self._tags(spec.name),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[a.cluster, *self._node_dependencies(spec), *log_groups],
+            ),
+        )
+
+    # -------------------------------------------------------------------------------------- Helm add-ons
+
+    def _helm_addon(
+        self, spec: AddonSpec, ctx: pulumi.Output[AddonContext], role_arn: Any, enabled: frozenset[str]
+    ) -> pulumi.Resource:
+        a = self._args
+        on_k8s = pulumi.ResourceOptions(parent=self, provider=a.k8s_provider)
+        deps: list[pulumi.Resource] = [a.cluster, *self._node_dependencies(spec)]
+        deps += [self._installed[d] for d in dependencies(spec, enabled)]
+        deps += [g for n, g in self._log_groups.items() if n in spec.log_groups(_naming_context(a, spec))]
+
+        if spec.own_namespace_ingress_ports is not None:
+            ns = kube.namespace(spec, a.kubernetes_version)
+            namespace = k8s.core.v1.Namespace(f"{self._name}-{spec.name}-ns", metadata=ns["metadata"], opts=on_k8s)
+            ns_opts = pulumi.ResourceOptions(parent=self, provider=a.k8s_provider, depends_on=[namespace])
+            for policy in (kube.default_deny(spec), kube.addon_traffic(spec)):
+                deps.append(
+                    k8s.networking.v1.NetworkPolicy(
+                        f"{self._name}-{spec.name}-{policy['metadata']['name'].removeprefix(spec.name + '-')}",
+                        metadata=policy["metadata"],
+                        spec=policy["spec"],
+                        opts=ns_opts,
+                    )
+                )
+            deps.append(namespace)
+
+        sa = spec.service_account
+        if role_arn is not None and sa is not None:
+            # Pods get credentials only if the association exists when they are created.
+            deps.append(
+                aws.eks.PodIdentityAssociation(
+                    f"{self._name}-{spec.name}-pod-identity",
+                    cluster_name=a.cluster_name,
+                    namespace=sa.namespace,
+                    service_account=sa.name,
+                    role_arn=role_arn,
+                    tags=self._tags(f"{spec.name}-pod-identity"),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[a.cluster]),
+                )
+            )
+
+        chart = spec.chart()
+        values = ctx.apply(spec.build_values)
+        opts = pulumi.ResourceOptions(parent=self, provider=a.k8s_provider, depends_on=deps)
+        if spec.install_with == "release":
+            installed: pulumi.Resource = k8s.helm.v3.Release(
+                f"{self._name}-{spec.name}",
+                k8s.helm.v3.ReleaseArgs(
+                    name=spec.name,
+                    chart=chart["chart"],
+                    version=chart["version"],
+                    repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart["repo"]),
+                    namespace=spec.namespace,
+                    values=values,
+                    # Helm hooks run; a failed install or upgrade rolls back and cleans up after itself.
+                    atomic=True,
+                    cleanup_on_fail=True,
+                    skip_await=False,
+                ),
+                opts=opts,
+            )
+        else:
+            installed = k8s.helm.v4.Chart(
+                f"{self._name}-{spec.name}",
+                k8s.helm.v4.ChartArgs(
+                    name=spec.name,
+                    chart=chart["chart"],
+                    version=chart["version"],
+                    repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=chart["repo"]),
+                    namespace=spec.namespace,
+                    values=values,
+                ),
+                opts=opts,
+            )
+
+        objects = ctx.apply(spec.after_install)
+        for key, static in spec.after_install(_naming_context(a, spec)).items():
+            # Kind and name are known up front; the body may hold outputs (region, ARNs).
+            k8s.apiextensions.CustomResource(
+                f"{self._name}-{spec.name}-{key}",
+                api_version=static["apiVersion"],
+                kind=static["kind"],
+                metadata=static["metadata"],
+                spec=objects.apply(lambda o, k=key: o[k]["spec"]),
+                opts=pulumi.ResourceOptions(parent=self, provider=a.k8s_provider, depends_on=[installed]),
+            )
+        return installed
+
+    # ----------------------------------------------------------------------------------------- storage
+
+    def _storage_classes(self) -> None:
+        a = self._args
+        on_k8s = pulumi.ResourceOptions(parent=self, provider=a.k8s_provider, depends_on=[a.cluster])
+        sc = pulumi.Output.from_input(a.volume_kms_key_arn).apply(kube.gp3_storage_class)
+        k8s.storage.v1.StorageClass(
+            f"{self._name}-gp3",
+            metadata=sc["metadata"],
+            provisioner=sc["provisioner"],
+            parameters=sc["parameters"],
+            volume_binding_mode=sc["volumeBindingMode"],
+            allow_volume_expansion=sc["allowVolumeExpansion"],
+            reclaim_policy=sc["reclaimPolicy"],
+            opts=on_k8s,
+        )
+        k8s.storage.v1.StorageClassPatch(
+            f"{self._name}-gp2-not-default", metadata=kube.gp2_not_default()["metadata"], opts=on_k8s
+        )
+
+
+def _configuration_values(values: Mapping[str, Any]) -> str | None:
+    return json.dumps(values, sort_keys=True) if values else None
+
+
+def _naming_context(a: AddonsArgs, spec: AddonSpec) -> AddonContext:
+    """A context with the statically known fields (names, not ARNs) for decisions made before outputs resolve:
+    which log groups and which post-install objects an add-on has. Builders that read unknown fields get ""."""
+    return AddonContext(
+        environment=a.environment,
+        production=a.production,
+        region=a.region,
+        partition="aws",
+        account_id="",
+        cluster_name=naming.cluster_name(a.environment),
+        kubernetes_version=a.kubernetes_version,
+        vpc_id="",
+        settings=a.config.settings(spec.name),
+        addons=a.config,
+        enabled=frozenset(enabled_addons(a.config, a.production)),
+        system=a.scheduling,
+        extra={"bucket": "", "bucketKeyArn": ""},
+    )
