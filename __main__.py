@@ -9,8 +9,11 @@ import pulumi_aws as aws
 
 from components import naming
 from components.build_access import BuildAccess, BuildAccessArgs
+from components.cluster import Cluster, ClusterArgs
 from components.database import Database, DatabaseArgs
+from components.karpenter import Karpenter, KarpenterArgs
 from components.network import Network, NetworkArgs
+from components.node_pools import NodePools, NodePoolsArgs
 from components.registry import Registry, RegistryArgs
 from platformctl.config import ConfigError
 from platformctl.config.stack import from_pulumi_runtime
@@ -39,6 +42,52 @@ network = Network(
 )
 
 # ---- cluster, node pools, Karpenter (components/cluster.py, node_pools.py, karpenter.py)
+cluster = Cluster(
+    f"{env}-cluster",
+    ClusterArgs(
+        environment=env,
+        production=cfg.production,
+        region=cfg.region,
+        config=cfg.cluster,
+        vpc_id=network.vpc_id,
+        private_subnet_ids=network.private_subnet_ids,
+        public_subnet_ids=network.public_subnet_ids,
+    ),
+    opts=on_aws,
+)
+node_pools = NodePools(
+    f"{env}-nodes",
+    NodePoolsArgs(
+        environment=env,
+        production=cfg.production,
+        cluster=cluster,
+        pools=cfg.node_pools,
+        subnet_ids=network.private_subnet_ids,
+        tags=cfg.tags,
+    ),
+    opts=on_aws,
+)
+node_role_arns = {"managedNodeGroups": node_pools.node_role.arn}
+if cfg.karpenter.enabled:
+    karpenter = Karpenter(
+        f"{env}-karpenter",
+        KarpenterArgs(
+            environment=env,
+            production=cfg.production,
+            cluster=cluster,
+            config=cfg.karpenter,
+            volume_kms_key_arn=node_pools.volume_kms_key.arn,
+            system_node_group=node_pools.system_node_group,
+            tags=cfg.tags,
+        ),
+        opts=on_aws,
+    )
+    node_role_arns["karpenter"] = karpenter.node_role.arn
+pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("clusterEndpoint", cluster.endpoint)
+pulumi.export("oidcIssuer", cluster.oidc_issuer)
+pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("nodeRoleArns", node_role_arns)
 # ---- add-ons (components/addons/)
 # ---- GitOps bootstrap (components/gitops.py)
 # ---- data: database, registries, build access (components/database.py, registry.py, build_access.py)

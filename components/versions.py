@@ -53,6 +53,9 @@ HELM_CHARTS: dict[str, dict[str, str]] = {
         "chart": "cluster-autoscaler",
         "version": "9.59.0",
     },
+    # Karpenter v1.15, the latest minor in 2026-10; check https://karpenter.sh/docs/upgrading/compatibility/ before
+    # a Kubernetes upgrade. An OCI chart (`repo` is the registry path); its CRDs are rendered and managed by Pulumi.
+    "karpenter": {"repo": "oci://public.ecr.aws/karpenter", "chart": "karpenter", "version": "1.15.0"},
 }
 
 # EKS managed add-on versions per Kubernetes minor (`aws eks describe-addon-versions --kubernetes-version X

@@ -199,7 +199,19 @@ def _eks_component_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     }
 
 
+def _launch_template_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    return {"latestVersion": 1, "defaultVersion": 1}
+
+
+def _node_group_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    # With node_group_name_prefix, AWS (the provider) appends a unique suffix.
+    ng_name = inputs.get("nodeGroupName") or f"{inputs.get('nodeGroupNamePrefix') or name + '-'}{_hex(name, 26)}"
+    return {"nodeGroupName": ng_name, "status": "ACTIVE"}
+
+
 EXTRA_OUTPUTS: dict[str, Callable[[str, dict, Ctx], dict]] = {
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template_extras,
+    "aws:eks/nodeGroup:NodeGroup": _node_group_extras,
     "aws:eks/cluster:Cluster": _eks_cluster_extras,
     "eks:index:Cluster": _eks_component_extras,
     "aws:sqs/queue:Queue": _sqs_extras,
@@ -279,5 +291,16 @@ def invoke(token: str, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
             "zoneIds": [f"euw1-az{i + 1}" for i in range(6)],
             "id": ctx.region,
             "groupNames": [ctx.region],
+        }
+    if token == "aws:iam/getSessionContext:getSessionContext":
+        # The offline caller is an IAM user: its session context is itself.
+        arn = args.get("arn") or f"arn:aws:iam::{ctx.account}:user/offline"
+        return {
+            "arn": arn,
+            "issuerArn": arn,
+            "issuerId": "AIDAOFFLINE",
+            "issuerName": arn.rsplit("/", 1)[-1],
+            "sessionName": "",
+            "id": arn,
         }
     return {}
