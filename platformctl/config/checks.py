@@ -188,6 +188,10 @@ def _karpenter(cfg: StackConfig) -> list[Problem]:
         where = f"{key}.nodePools[{i}]"
         if pool.name in seen:
             out.append(Problem(f"{where}.name", "is used by another NodePool", pool.name))
+        elif pool.name == SYSTEM_POOL:
+            out.append(
+                Problem(f"{where}.name", f"{SYSTEM_POOL!r} is the managed node pool that runs Karpenter", pool.name)
+            )
         seen.add(pool.name)
         for j, family in enumerate(pool.instance_families):
             arch = architecture(family)
