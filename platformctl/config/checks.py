@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from components import netmath
 
 from .node_pools import SYSTEM_POOL, architecture, pool_problems, reserved_label_problem, size_problems
-from .problems import Problem
+from .problems import Problem, render_value
 
 if TYPE_CHECKING:
     from .environment import EnvironmentConfig, TagsConfig
@@ -199,7 +199,7 @@ def _karpenter(cfg: StackConfig) -> list[Problem]:
                 out.append(
                     Problem(
                         f"{where}.instanceFamilies[{j}]",
-                        f"is an {arch} family but architectures is {pool.architectures}",
+                        f"is an {arch} family but architectures is {render_value(pool.architectures)}",
                         family,
                     )
                 )
