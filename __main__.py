@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
+from components.addons import Addons, AddonsArgs
 from components.build_access import BuildAccess, BuildAccessArgs
 from components.cluster import Cluster, ClusterArgs
 from components.database import Database, DatabaseArgs
@@ -89,6 +90,8 @@ pulumi.export("oidcIssuer", cluster.oidc_issuer)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("nodeRoleArns", node_role_arns)
 # ---- add-ons (components/addons/)
+addons = Addons(f"{env}-addons", AddonsArgs.for_stack(cfg, cluster, node_pools, network), opts=on_aws)
+pulumi.export("addons", addons.summary)
 # ---- GitOps bootstrap (components/gitops.py)
 # ---- data: database, registries, build access (components/database.py, registry.py, build_access.py)
 if cfg.data.database:

@@ -150,10 +150,13 @@ def test_deep_merge_replaces_lists_and_leaves_inputs_alone():
 
 
 def test_system_scheduling_selects_the_pool_and_tolerates_its_taint():
-    assert Scheduling(
-        node_selector={POOL_LABEL: "system"},
-        tolerations=({"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"},),
-    ) == SYSTEM
+    assert (
+        Scheduling(
+            node_selector={POOL_LABEL: "system"},
+            tolerations=({"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"},),
+        )
+        == SYSTEM
+    )
 
 
 @pytest.mark.parametrize("name", sorted(n for n, s in CATALOG.items() if s.node_pool == "system"))

@@ -66,8 +66,14 @@ class AddonsArgs:
             system_node_group=node_pools.system_node_group,
             node_groups=groups,
             scheduling=system_scheduling(effective_labels(system_pool), effective_taints(system_pool)),
-            volume_kms_key_arn=cluster.secrets_kms_key.arn,
+            # The node volume key (root volumes, Karpenter's too); the secrets key on a cluster without one.
+            volume_kms_key_arn=_volume_key(cluster, node_pools).arn,
         )
+
+
+def _volume_key(cluster: Any, node_pools: Any) -> Any:
+    key = getattr(node_pools, "volume_kms_key", None)
+    return key if key is not None else cluster.secrets_kms_key
 
 
 def system_scheduling(labels: Mapping[str, str], taints: Sequence[Mapping[str, str]]) -> Scheduling:
@@ -129,9 +135,8 @@ class Addons(pulumi.ComponentResource):
         invoke = pulumi.InvokeOutputOptions(parent=self)
         identity = aws.get_caller_identity_output(opts=invoke)
         partition = aws.get_partition_output(opts=invoke)
-        self._base = pulumi.Output.all(
-            identity.account_id, partition.partition, args.cluster_name, args.vpc_id, args.volume_kms_key_arn
-        )
+        # Invoke results and the cluster's name; the VPC and the volume key are added per add-on (_context).
+        self._identity = pulumi.Output.all(identity.account_id, partition.partition, args.cluster_name)
         self._account_id = identity.account_id
 
         self._log_groups = self._create_log_groups(enabled)
@@ -142,7 +147,7 @@ class Addons(pulumi.ComponentResource):
         for addon in install_order(self.enabled):
             spec = CATALOG[addon]
             ctx = self._context(spec, enabled)
-            role_arn = self._role(spec, ctx) if spec.policy else None
+            role_arn = self._role(spec, ctx) if spec.has_role(args.config) else None
             if spec.kind == "eks":
                 self._installed[addon] = self._eks_addon(spec, ctx, role_arn)
             else:
@@ -176,8 +181,14 @@ class Addons(pulumi.ComponentResource):
             )
         extras = pulumi.Output.all(**extra) if extra else pulumi.Output.from_input({})
 
+        # Only the outputs this add-on's builders read become its inputs (and so its dependencies): coredns does
+        # not wait for the VPC, nor vpc-cni for the volume key.
+        used = _fields_used(spec, a)
+        vpc_id = a.vpc_id if "vpc_id" in used else ""
+        key_arn = a.volume_kms_key_arn if "volume_kms_key_arn" in used else ""
+
         def build(values: list[Any]) -> AddonContext:
-            (account_id, partition, cluster_name, vpc_id, key_arn), resolved = values
+            (account_id, partition, cluster_name), vpc, key, resolved = values
             return AddonContext(
                 environment=a.environment,
                 production=a.production,
@@ -186,16 +197,16 @@ class Addons(pulumi.ComponentResource):
                 account_id=account_id,
                 cluster_name=cluster_name,
                 kubernetes_version=a.kubernetes_version,
-                vpc_id=vpc_id,
+                vpc_id=vpc,
                 settings=a.config.settings(spec.name),
                 addons=a.config,
                 enabled=enabled,
                 system=a.scheduling,
-                volume_kms_key_arn=key_arn or "",
+                volume_kms_key_arn=key or "",
                 extra=dict(resolved),
             )
 
-        return pulumi.Output.all(self._base, extras).apply(build)
+        return pulumi.Output.all(self._identity, vpc_id, key_arn, extras).apply(build)
 
     # ------------------------------------------------------------------------------------------ AWS side
 
@@ -241,7 +252,7 @@ class Addons(pulumi.ComponentResource):
             description=f"{naming.PROJECT}-{a.environment}: add-on log groups",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=self._base.apply(
+            policy=self._identity.apply(
                 lambda b: json.dumps(
                     iam.logs_key_policy(
                         b[0], a.region, [f"arn:{b[1]}:logs:{a.region}:{b[0]}:log-group:{n}" for n in wanted], b[1]
@@ -253,8 +264,9 @@ class Addons(pulumi.ComponentResource):
         )
         groups = {}
         for log_group, addon in wanted.items():
+            index = sum(1 for other in groups if wanted[other] == addon)
             groups[log_group] = aws.cloudwatch.LogGroup(
-                f"{self._name}-{addon}-logs" + ("" if len(wanted) == 1 else f"-{len(groups)}"),
+                f"{self._name}-{addon}-logs" + (f"-{index}" if index else ""),
                 name=log_group,
                 kms_key_id=key.arn,
                 retention_in_days=a.config.settings(addon).retention_days,
@@ -406,6 +418,22 @@ class Addons(pulumi.ComponentResource):
         k8s.storage.v1.StorageClassPatch(
             f"{self._name}-gp2-not-default", metadata=kube.gp2_not_default()["metadata"], opts=on_k8s
         )
+
+
+PROBE = {"vpc_id": "vpc-0probe0probe0probe", "volume_kms_key_arn": "arn:aws:kms:probe:000000000000:key/probe"}
+
+
+def _fields_used(spec: AddonSpec, a: AddonsArgs) -> set[str]:
+    """Which resource-output fields of the context a spec's builders read: build everything once with probe
+    values and look for them (builders are pure, so this is exact for the given config)."""
+    from dataclasses import replace
+
+    ctx = replace(_naming_context(a, spec), **PROBE)
+    built = [spec.build_values(ctx), spec.after_install(ctx)]
+    if spec.has_role(a.config):
+        built.append(spec.policy(ctx))
+    text = json.dumps(built, default=str)
+    return {name for name, probe in PROBE.items() if probe in text}
 
 
 def _configuration_values(values: Mapping[str, Any]) -> str | None:

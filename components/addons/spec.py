@@ -91,6 +91,8 @@ class AddonSpec:
     # The IAM permissions policy of its role (None: needs no AWS access) and the service account it is bound to.
     policy: Callable[[AddonContext], Doc] | None = None
     service_account: ServiceAccount | None = None
+    # Whether this stack's configuration needs the role at all (e.g. cert-manager without DNS zones: no).
+    role_when: Callable[[Any], bool] = lambda addons: True
     # "system": cluster-critical pods pinned to the system pool; "any": wherever they fit (DaemonSets,
     # optional tools).
     node_pool: Literal["system", "any"] = "system"
@@ -126,6 +128,10 @@ class AddonSpec:
             raise ValueError(f"{self.name}: a helm.v3.Release needs a reason (release_reason)")
         if (self.policy is None) != (self.service_account is None):
             raise ValueError(f"{self.name}: policy and service_account go together")
+
+    def has_role(self, addons: Any) -> bool:
+        """Whether the add-on gets an IAM role (and Pod Identity) with this `platform:addons` section."""
+        return self.policy is not None and self.role_when(addons)
 
     def chart(self) -> dict[str, str]:
         """{"repo", "chart", "version"} from components/versions.py (Helm add-ons)."""

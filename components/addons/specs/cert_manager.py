@@ -68,6 +68,8 @@ SPEC = AddonSpec(
     values=values,
     policy=policy,
     service_account=SERVICE_ACCOUNT,
+    # Route 53 access only for the DNS-01 solver, so only with zones to solve in.
+    role_when=lambda addons: bool(cert_manager_zones(addons)),
     # The webhook (10250) is called by the API server.
     own_namespace_ingress_ports=(10250,),
     after_install=cluster_issuer,

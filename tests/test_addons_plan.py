@@ -1,0 +1,140 @@
+"""The add-ons in the offline plans of the real stacks (one mocked run per stack, shared with other tests)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from components.addons.catalog import CATALOG, enabled_addons
+from policies.rules import config as policy_config
+from policies.rules import encryption, hardening, kubernetes, tags
+from policies.rules.values import StackResource
+
+ROOT = Path(__file__).resolve().parent.parent
+AWS_RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES}
+INSTALL_TYPES = ("aws:eks/addon:Addon", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release")
+
+
+def addon_resources(plan):
+    return [r for r in plan.resources if r.component == f"{plan.config.environment.name}-addons"]
+
+
+def installed(plan) -> dict[str, object]:
+    """Add-on name -> the resource installing it."""
+    out = {}
+    for r in addon_resources(plan):
+        if r.type in INSTALL_TYPES:
+            out[r.inputs.get("addonName") or r.inputs["name"]] = r
+    return out
+
+
+def by_name(plan):
+    return {r.name: r for r in plan.resources}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_default_addon_with_version_namespace_and_role(plans, stack):
+    plan = plans[stack]
+    cfg = plan.config
+    expected = enabled_addons(cfg.addons, cfg.production)
+    doc = plan.document()
+    summary = doc["outputs"]["addons"]
+    assert sorted(summary) == sorted(expected)
+    inst = installed(plan)
+    assert sorted(inst) == sorted(expected)
+    roles = {r.inputs["name"]: r for r in addon_resources(plan) if r.type == "aws:iam/role:Role"}
+    for name in expected:
+        spec = CATALOG[name]
+        entry = summary[name]
+        version = spec.version(cfg.cluster.version)
+        assert entry["version"] == version and entry["namespace"] == spec.namespace, name
+        r = inst[name]
+        if spec.kind == "eks":
+            assert r.inputs["addonVersion"] == version
+        else:
+            assert (r.inputs["chart"], r.inputs["version"], r.inputs["namespace"]) == (
+                spec.chart()["chart"],
+                version,
+                spec.namespace,
+            )
+            assert r.inputs["repositoryOpts"]["repo"] == spec.chart()["repo"]
+            assert isinstance(r.inputs["values"], dict)
+        if spec.has_role(cfg.addons):
+            role = f"eks-platform-{stack}-{name}"
+            assert entry["roleArn"] == f"arn:aws:iam::123456789012:role/{role}"
+            assert role in roles
+        else:
+            assert entry["roleArn"] is None
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_addons_depend_on_the_cluster_and_system_pool_not_on_each_other(plans, stack):
+    plan = plans[stack]
+    names = by_name(plan)
+    cluster = names[f"{stack}-cluster-eks"].urn
+    system = names[f"{stack}-nodes-system"].urn
+    inst = installed(plan)
+    urn_to_addon = {r.urn: n for n, r in inst.items()}
+    for name, r in inst.items():
+        assert cluster in r.dependencies, name
+        waits_for = {urn_to_addon[d] for d in r.dependencies if d in urn_to_addon}
+        declared = {d for d in (*CATALOG[name].depends_on, *CATALOG[name].optional_after) if d in inst}
+        assert waits_for == declared, name
+        if CATALOG[name].needs_nodes:
+            assert system in r.dependencies, name
+    assert system in inst["coredns"].dependencies
+    assert system not in inst["vpc-cni"].dependencies
+    assert inst["cert-manager"].urn in inst["aws-load-balancer-controller"].dependencies
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_addons_pass_the_stacks_policy_config(plans, stack):
+    """AWS rules per resource, the Kubernetes namespace rules, with policies/config/<stack>.json."""
+    config = policy_config.load_config_file(ROOT / "policies" / "config" / f"{stack}.json")
+    resources = addon_resources(plans[stack])
+    problems = []
+    for r in resources:
+        for name, rule in {**AWS_RULES, **kubernetes.RULES}.items():
+            problems += [f"{r.name} {name}: {m}" for m in rule(r.type, r.properties, config.get(name))]
+    stack_resources = [
+        StackResource(
+            type=r.type, urn=r.urn, name=r.name, props=r.properties, property_dependencies=r.property_dependencies
+        )
+        for r in resources
+    ]
+    for name, rule in {**kubernetes.STACK_RULES, **encryption.STACK_RULES}.items():
+        problems += [f"{f.urn} {name}: {f.message}" for f in rule(stack_resources, config.get(name))]
+    assert problems == []
+
+
+def test_environment_differences(plans):
+    dev, prod = installed(plans["dev"]), installed(plans["prod"])
+    assert "amazon-cloudwatch-observability" in prod and "amazon-cloudwatch-observability" not in dev
+    assert prod["external-dns"].inputs["values"]["policy"] == "upsert-only"
+    assert dev["external-dns"].inputs["values"]["policy"] == "sync"
+    assert prod["external-dns"].inputs["values"]["txtOwnerId"] == "eks-platform-prod"
+    coredns = json.loads(prod["coredns"].inputs["configurationValues"])
+    assert coredns["replicaCount"] == 3
+    assert coredns["nodeSelector"] == {"eks-platform/pool": "system"}
+    assert {"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"} in coredns[
+        "tolerations"
+    ]
+
+
+def test_gp3_storage_class_uses_the_node_volume_key(prod_plan):
+    names = by_name(prod_plan)
+    gp3 = names["prod-addons-gp3"]
+    assert gp3.inputs["parameters"]["kmsKeyId"] != "[unknown]"
+    assert names["prod-nodes-volume-key"].urn in gp3.dependencies or gp3.property_dependencies
+    assert names["prod-addons-gp2-not-default"].type == "kubernetes:storage.k8s.io/v1:StorageClassPatch"
+
+
+def test_gitops_gets_the_role_arns_and_enabled_addons(prod_plan):
+    """The Argo CD cluster Secret carries `enable_<addon>` labels and role ARN annotations (GitOps Bridge)."""
+    secrets = [r for r in prod_plan.resources if r.type == "kubernetes:core/v1:Secret" and "cluster" in r.name]
+    if not secrets:
+        pytest.skip("no Argo CD cluster Secret in this plan")
+    text = json.dumps([s.inputs.get("metadata") for s in secrets])
+    assert "eks-platform-prod-external-dns" in text
