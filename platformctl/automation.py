@@ -41,7 +41,7 @@ from platformctl.errors import (
 )
 from platformctl.progress import MUTATING_OPERATIONS, Reporter, StackProgress
 
-STACK_PART = re.compile(r"^[A-Za-z0-9_.-]+$")
+STACK_PART = re.compile(r"^(?!\.+$)[A-Za-z0-9_.-]+$")
 # Backoff between attempts on a locked stack: base * 2^(attempt-1), capped. Overridable for tests/CI.
 RETRY_BASE_SECONDS = float(os.environ.get("PLATFORMCTL_RETRY_BASE_SECONDS", "5"))
 RETRY_MAX_SECONDS = 120.0

@@ -542,6 +542,7 @@ def outputs(
             return
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(show_edge=False)
         table.add_column("output")
@@ -549,7 +550,7 @@ def outputs(
         for k, v in shown.items():
             secret = values[k][1]
             text = v if isinstance(v, str) else json.dumps(v, default=str)
-            table.add_row(k + (" (secret)" if secret else ""), text)
+            table.add_row(Text(k + (" (secret)" if secret else "")), Text(text))
         Console(highlight=False).print(table)
 
     _guarded(body)
@@ -653,6 +654,7 @@ def stacks(
             return
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(show_edge=False)
         for col in ("stack", "last update", "resources", "config file", "url"):
@@ -661,13 +663,14 @@ def stacks(
             last = r["lastUpdate"] or ("not created yet" if r["resources"] is None and not r["url"] else "never")
             if r["updateInProgress"]:
                 last += " (update in progress)"
-            table.add_row(
+            cells = (
                 r["name"] + (" *" if r["current"] else ""),
                 last,
                 "" if r["resources"] is None else str(r["resources"]),
                 r["configFile"] or "-",
                 r["url"] or "",
             )
+            table.add_row(*(Text(c) for c in cells))
         Console(highlight=False).print(table)
 
     _guarded(body)

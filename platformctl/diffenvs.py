@@ -71,6 +71,10 @@ MAX_DEPTH = 10
 # ------------------------------------------------------------------------------------------- helpers
 
 
+def _placeholder(value: Any) -> bool:
+    return isinstance(value, str) and value in PLACEHOLDERS
+
+
 def mask_env(name: str, env: str) -> str:
     """`prod-vpc` -> `<env>-vpc`, so that the same resource of two environments has the same key."""
     if not env:
@@ -156,7 +160,7 @@ def _of_types(plan: Plan, types: tuple[str, ...]) -> list[PlanResource]:
 
 
 def _azs(plan: Plan) -> Any:
-    zones = {r.inputs.get("availabilityZone") for r in plan.of_type(SUBNET)} - {None, *PLACEHOLDERS}
+    zones = {z for r in plan.of_type(SUBNET) if isinstance(z := r.inputs.get("availabilityZone"), str)} - PLACEHOLDERS
     return len(zones) if zones else plan.config.network.az_count
 
 
@@ -301,7 +305,7 @@ def _settings(plan: Plan) -> dict[tuple[str, str, str], Any]:
     out: dict[tuple[str, str, str], Any] = {}
     for r in plan.resources:
         for path, value in walk(r.inputs):
-            if last_key(path) in RESOURCE_SETTINGS and value not in PLACEHOLDERS:
+            if last_key(path) in RESOURCE_SETTINGS and not _placeholder(value):
                 out[(r.type, mask_env(r.name, env), path)] = value
     return out
 

@@ -140,6 +140,8 @@ _LOCKED = (
     "another update is currently in progress",
 )
 _CONFIG = ("invalid stack config:",)
+# Summary lines the CLI prints after the real error.
+_GENERIC = {"update failed", "preview failed", "refresh failed", "destroy failed", "one or more errors occurred"}
 _NOT_FOUND = re.compile(r"no stack named '?([^' ]+)'? found")
 # Pulumi's color tags (`<{%fg 1%}>`, `<{%reset%}>`) and ANSI escapes, stripped from engine messages.
 _COLOR_TAGS = re.compile(r"<\{%[^%]*%\}>|\x1b\[[0-9;]*[A-Za-z]")
@@ -167,7 +169,9 @@ def _first_error_line(texts: Iterable[str]) -> str:
             if not line or re.fullmatch(r"code: -?\d+", line):
                 continue
             if line.lower().startswith("error:"):
-                return line[len("error:") :].strip()
+                line = line[len("error:") :].strip()
+                if line.lower() not in _GENERIC:
+                    return line
             candidates.append(line)
     return candidates[0] if candidates else ""
 
@@ -226,7 +230,8 @@ def classify(
             EXIT_NO_CREDENTIALS,
             kind="credentials",
         )
-    reason = _first_error_line([*diagnostics, str(exc)]) or type(exc).__name__
+    # The engine's own error diagnostics are specific; the CLI's stderr often only says "update failed".
+    reason = _first_error_line(diagnostics) or _first_error_line([str(exc)]) or type(exc).__name__
     return PlatformError(f"error: {operation} of stack {stack} failed: {reason}", EXIT_FAIL, kind="failed")
 
 

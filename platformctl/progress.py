@@ -525,21 +525,13 @@ def render_summary(progresses: list[StackProgress], console: Console) -> None:
     from rich.text import Text
 
     table = Table(title="Summary", title_justify="left", show_edge=False)
-    for col, justify in (
-        ("stack", "left"),
-        ("operation", "left"),
-        ("result", "left"),
-        ("create", "right"),
-        ("update", "right"),
-        ("replace", "right"),
-        ("delete", "right"),
-        ("unchanged", "right"),
-        ("policy M/A", "right"),
-        ("time", "right"),
-    ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    table.add_column("stack", no_wrap=True)
+    table.add_column("operation", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("changes")
+    table.add_column("policy M/A", justify="right")
+    table.add_column("time", justify="right", no_wrap=True)
     for p in progresses:
-        c = p.change_counts()
         style = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}.get(p.status, "")
         result = p.status
         if p.operation == "drift" and p.status == "succeeded":
@@ -549,12 +541,8 @@ def render_summary(progresses: list[StackProgress], console: Console) -> None:
             p.stack,
             p.operation,
             Text(result, style=style),
-            str(c.get("create", "")),
-            str(c.get("update", "")),
-            str(c.get("replace", "")),
-            str(c.get("delete", "")),
-            str(c.get("same", "")),
-            f"{len(p.mandatory)}/{len(p.advisory)}" if p.policy else "",
+            format_changes(p.change_counts()),
+            f"{len(p.mandatory)}/{len(p.advisory)}" if p.policy or p.policy_packs else "-",
             format_duration(p.elapsed),
         )
     console.print(table)

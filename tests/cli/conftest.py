@@ -1,0 +1,133 @@
+"""Fixtures for platformctl's CLI tests: a fake `pulumi` first on PATH (its limits: fake_pulumi/fake_pulumi.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+FAKE = HERE / "fake_pulumi" / "fake_pulumi.py"
+KUBECONFIG = {
+    "apiVersion": "v1",
+    "kind": "Config",
+    "clusters": [{"name": "dev-cluster", "cluster": {"server": "https://ABC.gr7.eu-west-1.eks.amazonaws.com"}}],
+    "contexts": [{"name": "dev", "context": {"cluster": "dev-cluster", "user": "aws"}}],
+    "current-context": "dev",
+    "users": [
+        {"name": "aws", "user": {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws"}}}
+    ],
+}
+
+
+def default_stacks() -> dict[str, Any]:
+    def stack(name: str, protected: bool) -> dict[str, Any]:
+        urn = f"urn:pulumi:{name}::eks-platform::aws:kms/key:Key::{name}-database-key"
+        return {
+            "outputs": {
+                "clusterName": f"eks-platform-{name}",
+                "vpcId": f"vpc-{name}0123",
+                "kubeconfig": KUBECONFIG,
+                "environment": name,
+            },
+            "secrets": ["kubeconfig"],
+            "resources": [
+                {
+                    "urn": f"urn:pulumi:{name}::eks-platform::pulumi:pulumi:Stack::eks-platform-{name}",
+                    "type": "pulumi:pulumi:Stack",
+                },
+                {"urn": urn, "type": "aws:kms/key:Key", "protect": protected, "outputs": {}},
+            ],
+        }
+
+    return {"dev": stack("dev", False), "prod": stack("prod", True)}
+
+
+@dataclass
+class FakePulumi:
+    state: Path
+    bin: Path
+
+    def scenario(self, **settings: Any) -> None:
+        doc = {"version": "3.272.0", "stacks": default_stacks(), **settings}
+        (self.state / "scenario.json").write_text(json.dumps(doc, indent=2))
+        (self.state / "backend.json").unlink(missing_ok=True)
+
+    def calls(self) -> list[list[str]]:
+        path = self.state / "calls.jsonl"
+        if not path.exists():
+            return []
+        return [
+            [a for a in json.loads(line)["argv"] if a != "--non-interactive"] for line in path.read_text().splitlines()
+        ]
+
+    def records(self) -> list[dict[str, Any]]:
+        path = self.state / "calls.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    def commands(self) -> list[str]:
+        """Each call as `<command> [<subcommand>]:<stack>`, e.g. 'stack select:dev', 'preview:prod', 'version:'."""
+        out = []
+        for argv in self.calls():
+            words = [a for a in argv[:2] if not a.startswith("-")]
+            if words and words[0] not in ("stack", "state"):
+                words = words[:1]
+            stack = argv[argv.index("--stack") + 1] if "--stack" in argv else ""
+            out.append(f"{' '.join(words)}:{stack}")
+        return out
+
+    def backend(self) -> dict[str, Any]:
+        return json.loads((self.state / "backend.json").read_text())
+
+
+@pytest.fixture
+def fake_pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePulumi:
+    """A fake `pulumi` first on PATH, run with this interpreter (it streams events over gRPC like the real CLI)."""
+    bin_dir = tmp_path / "bin"
+    state = tmp_path / "fake-state"
+    bin_dir.mkdir()
+    state.mkdir()
+    shim = bin_dir / "pulumi"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("FAKE_PULUMI_STATE", str(state))
+    monkeypatch.delenv("PLATFORMCTL_PROJECT_DIR", raising=False)
+    monkeypatch.chdir(ROOT)
+    import platformctl.automation as automation
+
+    monkeypatch.setattr(automation, "RETRY_BASE_SECONDS", 0.01)
+    fake = FakePulumi(state=state, bin=bin_dir)
+    fake.scenario()
+    return fake
+
+
+@pytest.fixture
+def no_pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """PATH without any `pulumi`."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.chdir(ROOT)
+    return empty
+
+
+@pytest.fixture
+def cli():
+    """Invoke platformctl in-process: cli(*args, input=None) -> click Result (stdout, stderr, exit_code)."""
+    from typer.testing import CliRunner
+
+    from platformctl.cli import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return invoke
