@@ -84,6 +84,10 @@ def test_addons_depend_on_the_cluster_and_system_pool_not_on_each_other(plans, s
         assert waits_for == declared, name
         if CATALOG[name].needs_nodes:
             assert system in r.dependencies, name
+    # Pod Identity credentials need the cluster's agent (part of the cluster, not a catalog add-on).
+    agent = names[f"{stack}-cluster-pod-identity-agent"].urn
+    for name, r in inst.items():
+        assert (agent in r.dependencies) == CATALOG[name].has_role(plan.config.addons), name
     assert system in inst["coredns"].dependencies
     assert system not in inst["vpc-cni"].dependencies
     assert inst["cert-manager"].urn in inst["aws-load-balancer-controller"].dependencies

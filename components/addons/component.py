@@ -44,6 +44,8 @@ class AddonsArgs:
     scheduling: Scheduling = field(default_factory=Scheduling)
     # The stack's KMS key: encrypts the gp3 StorageClass's volumes (the EBS CSI role may use it via EC2).
     volume_kms_key_arn: pulumi.Input[str] = ""
+    # The EKS Pod Identity agent (part of the cluster): add-ons with a role get no credentials without it.
+    pod_identity_agent: pulumi.Resource | None = None
 
     @staticmethod
     def for_stack(cfg: Any, cluster: Any, node_pools: Any, network: Any) -> AddonsArgs:
@@ -68,6 +70,7 @@ class AddonsArgs:
             scheduling=system_scheduling(effective_labels(system_pool), effective_taints(system_pool)),
             # The node volume key (root volumes, Karpenter's too); the secrets key on a cluster without one.
             volume_kms_key_arn=_volume_key(cluster, node_pools).arn,
+            pod_identity_agent=getattr(cluster, "pod_identity_addon", None),
         )
 
 
@@ -285,6 +288,10 @@ class Addons(pulumi.ComponentResource):
         groups = list(self._args.node_groups) or [self._args.system_node_group]
         return groups
 
+    def _agent(self, role_arn: Any) -> list[pulumi.Resource]:
+        agent = self._args.pod_identity_agent
+        return [agent] if role_arn is not None and agent is not None else []
+
     def _eks_addon(self, spec: AddonSpec, ctx: pulumi.Output[AddonContext], role_arn: Any) -> aws.eks.Addon:
         a = self._args
         sa = spec.service_account
@@ -307,7 +314,7 @@ class Addons(pulumi.ComponentResource):
             tags=self._tags(spec.name),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[a.cluster, *self._node_dependencies(spec), *log_groups],
+                depends_on=[a.cluster, *self._node_dependencies(spec), *log_groups, *self._agent(role_arn)],
             ),
         )
 
@@ -318,7 +325,7 @@ class Addons(pulumi.ComponentResource):
     ) -> pulumi.Resource:
         a = self._args
         on_k8s = pulumi.ResourceOptions(parent=self, provider=a.k8s_provider)
-        deps: list[pulumi.Resource] = [a.cluster, *self._node_dependencies(spec)]
+        deps: list[pulumi.Resource] = [a.cluster, *self._node_dependencies(spec), *self._agent(role_arn)]
         deps += [self._installed[d] for d in dependencies(spec, enabled)]
         deps += [g for n, g in self._log_groups.items() if n in spec.log_groups(_naming_context(a, spec))]
 

@@ -7,9 +7,8 @@ from components.addons.spec import AddonContext, AddonSpec, ServiceAccount, reso
 def values(ctx: AddonContext) -> dict:
     return {
         "controller": {**ctx.system.pod(), "resources": resources("10m", "40Mi", "256Mi")},
-        # The node DaemonSet runs everywhere volumes may be attached (tolerates every taint by default).
-        # The platform declares its own gp3 StorageClass (encrypted with the stack's key).
-        "defaultStorageClass": {"enabled": False},
+        # The node DaemonSet runs everywhere volumes may be attached (tolerates every taint by default); the
+        # platform declares its own default gp3 StorageClass (encrypted with the stack's key).
     }
 
 

@@ -44,7 +44,13 @@ def values(ctx: AddonContext) -> dict:
         "deployNodeAgent": False,
         "resources": resources("100m", "128Mi", "512Mi"),
         # The chart sets no security context: the restricted profile, explicitly.
-        "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "podSecurityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 65532,
+            "runAsGroup": 65532,
+            "fsGroup": 65532,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
         "containerSecurityContext": {
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"]},
