@@ -230,8 +230,12 @@ def test_json_mode_never_prompts(fake_pulumi, cli, monkeypatch):
 # ------------------------------------------------------------------------------------------- diff-envs
 
 
-def test_diff_envs_dev_prod(cli):
+def test_diff_envs_dev_prod(cli, plans, monkeypatch):
     """Acceptance: NAT gateways, node pools, endpoint access, replicas, protection."""
+    import platformctl.engine
+
+    # The session's offline plans (the same run_plan); saves planning both stacks again.
+    monkeypatch.setattr(platformctl.engine, "run_plan", lambda stack, *a, **k: plans[stack])
     result = cli("diff-envs", "dev", "prod")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
