@@ -16,6 +16,7 @@ from components.karpenter import Karpenter, KarpenterArgs
 from components.network import Network, NetworkArgs
 from components.node_pools import NodePools, NodePoolsArgs
 from components.registry import Registry, RegistryArgs
+from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs
 from platformctl.config import ConfigError
 from platformctl.config.stack import from_pulumi_runtime
 
@@ -103,16 +104,37 @@ if cfg.data.database:
             config=cfg.data.database,
             vpc_id=network.vpc_id,
             subnet_ids=network.private_subnet_ids,
-            allowed_security_group_ids=[],
+            # Pods run on the nodes (no per-pod security groups): the node security group is the client.
+            allowed_security_group_ids=[cluster.node_security_group_id],
         ),
         opts=on_aws,
     )
     pulumi.export("databaseEndpoint", database.endpoint)
     pulumi.export("databaseSecretArn", database.master_secret_arn)
+    if "external-secrets" in addons.role_arns:
+        # The API namespace reads the RDS-managed secret through External Secrets, with a role of its own.
+        WorkloadSecrets(
+            f"{env}-workload-secrets",
+            WorkloadSecretsArgs(
+                environment=env,
+                region=cfg.region,
+                k8s_provider=cluster.k8s_provider,
+                controller_role_arn=addons.role_arns["external-secrets"],
+                secret_arn=database.master_secret_arn,
+                kms_key_arn=database.kms_key_arn,
+                depends_on=[addons],
+            ),
+            opts=on_aws,
+        )
 if cfg.data.registries:
     registry = Registry(
         f"{env}-registry",
-        RegistryArgs(environment=env, production=cfg.production, config=cfg.data.registries),
+        RegistryArgs(
+            environment=env,
+            production=cfg.production,
+            config=cfg.data.registries,
+            puller_role_arns=list(node_role_arns.values()),
+        ),
         opts=on_aws,
     )
     pulumi.export("repositoryUrls", registry.repository_urls)

@@ -92,15 +92,21 @@ def test_database_subnets_are_the_private_ones(prod_plan):
     assert all(subnets[u].inputs["tags"].get("kubernetes.io/role/internal-elb") == "1" for u in used)
 
 
-def test_database_security_group_admits_5432_from_security_groups_only(plans):
-    for plan in plans.values():
-        sg = next(r for r in of(plan, "aws:ec2/securityGroup:SecurityGroup"))
+def test_database_security_group_admits_5432_from_the_cluster_nodes_only(plans):
+    for env, plan in plans.items():
+        sg = one(plan, "aws:ec2/securityGroup:SecurityGroup")
         assert not sg.inputs.get("ingress") and not sg.inputs.get("egress")
-        for rule in of(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        rules = of(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        assert rules, "nothing may reach the database"
+        resources = by_urn(plan)
+        for rule in rules:
             assert rule.inputs["fromPort"] == rule.inputs["toPort"] == 5432
             assert rule.inputs["ipProtocol"] == "tcp"
-            assert rule.inputs.get("referencedSecurityGroupId")
             assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
+            assert rule.property_dependencies["securityGroupId"] == [sg.urn]
+            # The source is the cluster's node security group (an output of the cluster component).
+            [source] = rule.property_dependencies["referencedSecurityGroupId"]
+            assert resources[source].component == f"{env}-cluster"
 
 
 def test_exported_logs_have_retention_and_the_database_key(prod_plan):
@@ -225,3 +231,38 @@ def test_data_resources_pass_the_stack_policy_config(plans, stack):
         for name, rule in RULES.items():
             problems += [f"{r.name} {name}: {m}" for m in rule(r.type, r.properties, config.get(name))]
     assert problems == []
+
+
+# ---------------------------------------------------------------------------------------------- wiring
+
+
+def test_repositories_admit_pulls_from_the_node_roles(plans):
+    for plan in plans.values():
+        node_roles = plan.outputs["nodeRoleArns"]
+        assert node_roles, "the cluster's node roles are exported"
+        for policy in of(plan, "aws:ecr/repositoryPolicy:RepositoryPolicy"):
+            allow = json.loads(policy.inputs["policy"])["Statement"][0]
+            assert allow["Principal"] == {"AWS": sorted(node_roles.values())}
+
+
+def test_the_api_namespace_reads_the_database_secret_through_its_own_role(plans):
+    for env, plan in plans.items():
+        secrets = [r for r in plan.resources if r.component == f"{env}-workload-secrets"]
+        [store] = [r for r in secrets if r.type == "kubernetes:external-secrets.io/v1:ClusterSecretStore"]
+        assert store.inputs["metadata"]["name"] == "database-secrets"
+        assert store.inputs["spec"]["conditions"] == [{"namespaces": ["api"]}]
+        [reader] = [r for r in secrets if r.type == "aws:iam/role:Role"]
+        assert (
+            store.inputs["spec"]["provider"]["aws"]["role"] == f"arn:aws:iam::123456789012:role/{reader.inputs['name']}"
+        )
+        # The External Secrets install (CRDs) comes first.
+        resources = by_urn(plan)
+        assert any(resources[u].component == f"{env}-addons" for u in store.dependencies)
+        policies = {r.inputs["role"]: json.loads(r.inputs["policy"]) for r in secrets if r.type.endswith("RolePolicy")}
+        read = policies[reader.inputs["name"]]["Statement"]
+        assert read[0]["Resource"] == [plan.outputs["databaseSecretArn"]]
+        db = one(plan, "aws:rds/instance:Instance")
+        assert read[1]["Resource"] == [db.inputs["kmsKeyId"]]
+        controller = plan.outputs["addons"]["external-secrets"]["roleArn"]
+        assert json.loads(reader.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {"AWS": controller}
+        assert controller.rsplit("/", 1)[-1] in policies  # the controller may assume the reader
