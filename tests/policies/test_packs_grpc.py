@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -273,14 +275,18 @@ def test_fixture_plan_against_prod_config(packs):
     assert {s.name: s.level for s in summaries}["workload-resources"] == "advisory"
 
 
-def test_run_policy_check_on_the_prod_stack(tmp_path):
+def test_platformctl_policy_on_the_prod_stack(tmp_path):
+    """The CLI end to end, in its own process as users run it (the offline engine keeps Pulumi's runtime
+    state in the process, so a fresh interpreter is also the faithful setup)."""
     out = tmp_path / "prod.json"
-    code = run_policy_check("prod", fmt="json", output=out, project_dir=ROOT)
+    cmd = [sys.executable, "-m", "platformctl.cli", "policy", "prod", "--format", "json", "--output", str(out)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     report = json.loads(out.read_text())
-    assert code == (1 if report["summary"]["mandatory"] else 0)
+    assert proc.returncode == (1 if report["summary"]["mandatory"] else 0), proc.stderr
     assert report["stack"] == "prod" and report["policyConfig"] == "policies/config/prod.json"
     assert report["summary"]["resources"] > 0
     assert {p["name"] for p in report["packs"]} == {catalog.AWS_PACK, catalog.KUBERNETES_PACK}
+    assert "policy check" in proc.stderr
 
 
 def test_run_policy_check_rejects_a_bad_policy_config(tmp_path, capsys):
