@@ -132,3 +132,24 @@ class ResourceAndStackPolicy(ResourceValidationPolicy):
 
 
 StackValidationPolicy.register(ResourceAndStackPolicy)
+
+
+def exit_with_parent(poll_seconds: float = 1.0) -> None:
+    """End this pack when the process that started it (the Pulumi engine, platformctl) is gone.
+
+    The SDK's server loop sleeps forever; a client that dies without closing it (killed test run, crashed CLI)
+    would otherwise leave the pack running as an orphan.
+    """
+    import os
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_seconds)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

@@ -14,13 +14,14 @@ if _ROOT not in sys.path:  # works from a checkout even without the editable ins
 
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 
-from policies.packkit import resource_policy, stack_policy  # noqa: E402
+from policies.packkit import exit_with_parent, resource_policy, stack_policy  # noqa: E402
 from policies.rules import encryption, hardening, tags  # noqa: E402
 from policies.rules.config import AWS_PACK, pack_policies  # noqa: E402
 
 RESOURCE_RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES}
 STACK_RULES = {**encryption.STACK_RULES}
 
+exit_with_parent()
 PolicyPack(
     name=AWS_PACK,
     enforcement_level=EnforcementLevel.MANDATORY,

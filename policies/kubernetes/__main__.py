@@ -14,7 +14,7 @@ if _ROOT not in sys.path:  # works from a checkout even without the editable ins
 
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 
-from policies.packkit import ResourceAndStackPolicy, resource_policy, stack_policy  # noqa: E402
+from policies.packkit import ResourceAndStackPolicy, exit_with_parent, resource_policy, stack_policy  # noqa: E402
 from policies.rules import kubernetes  # noqa: E402
 from policies.rules.config import KUBERNETES_PACK, pack_policies  # noqa: E402
 
@@ -38,6 +38,7 @@ def _policy(spec):
     return resource_policy(spec.name, kubernetes.RULES[spec.name])
 
 
+exit_with_parent()
 PolicyPack(
     name=KUBERNETES_PACK,
     enforcement_level=EnforcementLevel.MANDATORY,
