@@ -86,6 +86,38 @@ def _launch_template(p: Props, c: _Ctx) -> list[str]:
     return out
 
 
+def _eks_node_group(p: Props, c: _Ctx) -> list[str]:
+    if is_set(get(p, "launchTemplate")):
+        return []  # the launch template is checked on its own
+    return [
+        "no `launchTemplate`: the EKS default launch template does not encrypt the node volume with your key; give "
+        'the node group an aws.ec2.LaunchTemplate whose root volume sets `ebs.encrypted: "true"` and `ebs.kmsKeyId`'
+    ]
+
+
+def _ec2_node_class(p: Props, c: _Ctx) -> list[str]:
+    """Karpenter's EC2NodeClass: its default root volume is encrypted with the AWS-managed aws/ebs key."""
+    mappings = get(p, "spec.blockDeviceMappings")
+    if is_unknown(mappings):
+        return []
+    ebs_mappings = [(i, m) for i, m in enumerate(as_list(mappings)) if isinstance(m, Mapping) and m.get("ebs")]
+    if not ebs_mappings:
+        if not c.require_cmk:
+            return []
+        return [
+            "no `spec.blockDeviceMappings`: Karpenter's default root volume uses the AWS-managed aws/ebs key; declare "
+            "the root volume (e.g. deviceName `/dev/xvda`) with `ebs.encrypted: true` and `ebs.kmsKeyID`"
+        ]
+    out: list[str] = []
+    for i, m in ebs_mappings:
+        where = f"spec.blockDeviceMappings[{i}].ebs."
+        ebs = m["ebs"]
+        if is_unknown(ebs):
+            continue
+        out += c.flag(ebs, "encrypted", "the node volume", where) + c.key(ebs, "kmsKeyID", where)
+    return out
+
+
 def _rds(p: Props, c: _Ctx) -> list[str]:
     return c.flag(p, "storageEncrypted", "the database storage") + c.key(p, "kmsKeyId")
 
@@ -194,6 +226,8 @@ def s3_rules_problems(rules: Iterable[Any], require_cmk: bool, where: str) -> li
 CHECKS: dict[str, Callable[[Props, _Ctx], list[str]]] = {
     "aws:ebs/volume:Volume": _ebs_volume,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
+    "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
+    "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": _ec2_node_class,
     "aws:rds/instance:Instance": _rds,
     "aws:rds/cluster:Cluster": _rds,
     "aws:eks/cluster:Cluster": _eks_cluster,

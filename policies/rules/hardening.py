@@ -17,6 +17,8 @@ Props = Mapping[str, Any]
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 EKS_COMPONENT = "eks:index:Cluster"
+EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 
@@ -53,6 +55,21 @@ def check_imdsv2(type_token: str, props: Props, config: Mapping[str, Any] | None
     max_hop_limit = resolve("imdsv2-required", config)["maxHopLimit"]
     if type_token in ("aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/instance:Instance"):
         return _metadata_problems(props.get("metadataOptions"), "metadataOptions", max_hop_limit)
+    if type_token == EC2_NODE_CLASS:
+        # Karpenter's defaults are IMDSv2-only with hop limit 1, so only explicit settings can be wrong.
+        opts = get(props, "spec.metadataOptions")
+        if opts is None or is_unknown(opts) or not isinstance(opts, Mapping) or opts.get("httpEndpoint") == "disabled":
+            return []
+        defaults = {"httpTokens": "required", "httpPutResponseHopLimit": 1}
+        return _metadata_problems({**defaults, **opts}, "spec.metadataOptions", max_hop_limit)
+    if type_token == EKS_NODE_GROUP:
+        if is_set(props.get("launchTemplate")):
+            return []
+        return [
+            "no `launchTemplate`: the EKS default launch template allows a hop limit of 2; give the node group an "
+            f'aws.ec2.LaunchTemplate with `metadataOptions: {{httpTokens: "required", httpPutResponseHopLimit: '
+            f"{max_hop_limit}}}`"
+        ]
     if type_token == "eks:index:ManagedNodeGroup":
         if is_set(props.get("launchTemplate")):
             return []  # the launch template is an aws:ec2/launchTemplate resource, checked on its own
