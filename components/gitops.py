@@ -346,7 +346,6 @@ class GitOps(pulumi.ComponentResource):
     cluster_secret: k8s.core.v1.Secret
 
     def __init__(self, name: str, args: GitOpsArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("eks-platform:gitops:GitOps", name, None, opts)
         cfg = args.config
         if not cfg.enabled or cfg.domain is None:
             raise ValueError("GitOps needs platform:gitops.enabled and platform:gitops.domain")
@@ -358,6 +357,7 @@ class GitOps(pulumi.ComponentResource):
                 f"add-on(s) {', '.join(both)} are installed by Pulumi (platform:addons) and also GitOps-managed "
                 "(platform/bootstrap/addons/, platform:gitops.addons): enable each in one place only"
             )
+        super().__init__("eks-platform:gitops:GitOps", name, None, opts)
         env = args.environment
         ha = cfg.high_availability(args.production)
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)

@@ -297,8 +297,11 @@ def run_component(build: Callable[[], Any]) -> tuple[list[Registered], dict[str,
         monitor = Monitor(Mocks())
         pulumi.runtime.set_mocks(monitor.mocks, project="eks-platform", stack="test", preview=False, monitor=monitor)
         try:
-            build()
-            _sync_await(wait_for_rpcs())
+            try:
+                build()
+            finally:
+                # Drain what was registered even when build() raised: Pulumi keeps pending RPCs process-wide.
+                _sync_await(wait_for_rpcs())
             return _stack_outputs(settings.get_root_resource())
         finally:
             loop.run_until_complete(loop.shutdown_default_executor())
@@ -434,3 +437,84 @@ def test_sso_means_no_admin_password_at_all():
 def test_an_addon_installed_by_pulumi_cannot_also_be_gitops_managed():
     with pytest.raises(ValueError, match="argo-rollouts"):
         build_gitops(config(), addon_role_arns={}, enabled_addons=["argo-rollouts"])
+
+
+# ------------------------------------------------------------------------------------------ the offline plan
+
+
+def gitops_resources(plan) -> list:
+    return [r for r in plan.resources if r.component == f"{plan.config.environment.name}-gitops"]
+
+
+def one(resources, type_token: str):
+    (found,) = [r for r in resources if r.type == type_token]
+    return found
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_plan_shows_argo_cd_the_root_application_and_the_cluster_secret(plans, stack):
+    plan = plans[stack]
+    cfg = plan.config
+    resources = gitops_resources(plan)
+    chart = one(resources, "kubernetes:helm.sh/v4:Chart")
+    assert chart.inputs["version"] == HELM_CHARTS["argo-cd"]["version"]
+    assert chart.provider and "pulumi:providers:kubernetes" in chart.provider
+    app = one(resources, "kubernetes:argoproj.io/v1alpha1:Application")
+    assert app.inputs["spec"]["source"] == {
+        "repoURL": cfg.gitops.repo_url,
+        "targetRevision": cfg.gitops.revision,
+        "path": cfg.gitops.path,
+    }
+    assert chart.urn in app.dependencies
+    (cluster_secret,) = [
+        r
+        for r in resources
+        if r.type == "kubernetes:core/v1:Secret"
+        and r.inputs["metadata"]["labels"].get("argocd.argoproj.io/secret-type") == "cluster"
+    ]
+    meta = cluster_secret.inputs["metadata"]
+    assert meta["labels"]["environment"] == stack
+    assert {gitops.enable_label(a) for a in cfg.gitops.addons} <= set(meta["labels"])
+    annotations = meta["annotations"]
+    assert annotations["aws_account_id"].isdigit() and len(annotations["aws_account_id"]) == 12
+    assert annotations["aws_region"] == cfg.region
+    assert annotations["aws_cluster_name"] == f"eks-platform-{stack}"
+    assert annotations["aws_vpc_id"].startswith("vpc-")
+    assert annotations["aws_vpc_cidr"] == cfg.network.vpc_cidr
+    assert (annotations["environment"], annotations["domain"]) == (stack, cfg.gitops.domain)
+    assert annotations["workload_repo_revision"] == annotations["addons_repo_revision"] == cfg.gitops.revision
+    namespace = one(resources, "kubernetes:core/v1:Namespace")
+    assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"] == (
+        f"v{cfg.cluster.version}"
+    )
+
+
+def test_plan_runs_argo_cd_highly_available_in_prod_only(prod_plan, dev_plan):
+    prod = one(gitops_resources(prod_plan), "kubernetes:helm.sh/v4:Chart").inputs["values"]
+    dev = one(gitops_resources(dev_plan), "kubernetes:helm.sh/v4:Chart").inputs["values"]
+    assert [prod[k]["replicas"] for k in ("server", "repoServer", "applicationSet")] == [2, 2, 2]
+    assert [dev[k]["replicas"] for k in ("server", "repoServer", "applicationSet")] == [1, 1, 1]
+    assert prod["redis-ha"]["enabled"] and not dev["redis-ha"]["enabled"]
+
+
+def test_plan_json_holds_no_secret_in_plaintext(tmp_path, prod_plan):
+    from platformctl.engine import run_plan
+
+    document = json.dumps(prod_plan.document())
+    assert '"argocdServerAdminPassword": "[secret]"' in document
+    assert prod_plan.outputs["argocdAdminPassword"] == "[secret]"
+    # With a repository token (the offline engine passes a marked placeholder for a secure config value).
+    stack = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    stack["config"]["platform:gitopsRepoToken"] = {"secure": "v1:AAAA"}
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump(stack))
+    plan = run_plan("dev", config_file=path, project_dir=ROOT)
+    document = json.dumps(plan.document())
+    assert "secret placeholder" not in document
+    repository = [
+        r
+        for r in gitops_resources(plan)
+        if r.type == "kubernetes:core/v1:Secret"
+        and r.inputs["metadata"]["labels"].get("argocd.argoproj.io/secret-type") == "repository"
+    ]
+    assert len(repository) == 1 and repository[0].inputs["stringData"] == "[secret]"
