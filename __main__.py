@@ -12,6 +12,7 @@ from components.addons import Addons, AddonsArgs
 from components.build_access import BuildAccess, BuildAccessArgs
 from components.cluster import Cluster, ClusterArgs
 from components.database import Database, DatabaseArgs
+from components.gitops import GitOps, GitOpsArgs
 from components.karpenter import Karpenter, KarpenterArgs
 from components.network import Network, NetworkArgs
 from components.node_pools import NodePools, NodePoolsArgs
@@ -94,6 +95,30 @@ pulumi.export("nodeRoleArns", node_role_arns)
 addons = Addons(f"{env}-addons", AddonsArgs.for_stack(cfg, cluster, node_pools, network), opts=on_aws)
 pulumi.export("addons", addons.summary)
 # ---- GitOps bootstrap (components/gitops.py)
+if cfg.gitops.enabled:
+    caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_provider))
+    gitops = GitOps(
+        f"{env}-gitops",
+        GitOpsArgs(
+            environment=env,
+            production=cfg.production,
+            kubernetes_version=cfg.cluster.version,
+            k8s_provider=cluster.k8s_provider,
+            cluster_name=cluster.cluster_name,
+            account_id=caller.account_id,
+            region=cfg.region,
+            vpc_id=network.vpc_id,
+            vpc_cidr=network.vpc_cidr,
+            config=cfg.gitops,
+            addon_role_arns=addons.role_arns,
+            enabled_addons=addons.enabled,
+            repo_token=pulumi.Config("platform").get_secret("gitopsRepoToken"),
+            # Argo CD's pods need nodes, and DNS and the other add-ons before its first sync.
+            depends_on=[node_pools.system_node_group, addons],
+        ),
+    )
+    if gitops.admin_password is not None:
+        pulumi.export("argocdAdminPassword", gitops.admin_password)
 # ---- data: database, registries, build access (components/database.py, registry.py, build_access.py)
 if cfg.data.database:
     database = Database(

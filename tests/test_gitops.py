@@ -483,6 +483,11 @@ def test_plan_shows_argo_cd_the_root_application_and_the_cluster_secret(plans, s
     assert annotations["aws_vpc_cidr"] == cfg.network.vpc_cidr
     assert (annotations["environment"], annotations["domain"]) == (stack, cfg.gitops.domain)
     assert annotations["workload_repo_revision"] == annotations["addons_repo_revision"] == cfg.gitops.revision
+    # Add-ons with an IAM role (from components/addons/) hand it over; each one Pulumi installed is labelled.
+    role_arns = {k: v for k, v in annotations.items() if k.endswith("_iam_role_arn")}
+    assert all(re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+", arn) for arn in role_arns.values()), role_arns
+    for key in role_arns:
+        assert meta["labels"][f"enable_{key.removesuffix('_iam_role_arn')}"] == "true", key
     namespace = one(resources, "kubernetes:core/v1:Namespace")
     assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"] == (
         f"v{cfg.cluster.version}"
