@@ -253,7 +253,7 @@ def _report(progresses, *, json_mode: bool, summary_console, drift: bool = False
     for p in progresses:
         if p.state_note:
             typer.echo(p.state_note, err=True)
-        if p.error is not None and not json_mode:
+        if p.error is not None:  # also with --json: stdout stays JSON, the reason is on stderr
             for line in p.error.lines:
                 typer.echo(line, err=True)
     if any(p.status == "cancelled" for p in progresses):
@@ -292,10 +292,17 @@ def preview(
 
     def body() -> None:
         from platformctl.automation import op_preview
+        from platformctl.errors import PlatformError
         from platformctl.progress import render_markdown
 
-        project, session, refs = _prepare(stacks, retry, policy=policy_)
         markdown_to_stdout = fmt is RunFormat.markdown and output is None
+        if json_mode and markdown_to_stdout:
+            raise PlatformError(
+                "error: --json and --format markdown both write to stdout; add --output FILE for the Markdown",
+                EXIT_USAGE,
+                kind="usage",
+            )
+        project, session, refs = _prepare(stacks, retry, policy=policy_)
         err, summary = _consoles(json_mode, to_stdout=not markdown_to_stdout)
         progresses = _run(
             session, refs, "preview", op_preview(policy_, project), json_mode=json_mode, parallel=parallel, console=err

@@ -252,3 +252,10 @@ def test_diff_envs_dev_prod(cli, plans, monkeypatch):
 def test_diff_envs_config_error_exits_2(broken_project, cli):
     result = cli("diff-envs", "dev", "bad")
     assert result.exit_code == errors.EXIT_USAGE
+
+
+def test_json_and_markdown_cannot_share_stdout(fake_pulumi, cli):
+    result = cli("preview", "dev", "--json", "--format", "markdown")
+    assert result.exit_code == errors.EXIT_USAGE
+    assert "add --output FILE" in result.stderr
+    assert fake_pulumi.calls() == []
