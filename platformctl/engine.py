@@ -10,14 +10,15 @@ preview, because that is what policies see there.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import runpy
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -27,6 +28,8 @@ from platformctl.config.stack import SecretValue, short_stack_name, stack_file
 from platformctl.paths import project_root
 from platformctl.plan import Plan, PlanResource
 from policies.rules.aws_taggable import is_taggable
+
+T = TypeVar("T")
 
 SECRET_PLACEHOLDER = "[secret]"
 UNKNOWN_PLACEHOLDER = "[unknown]"
@@ -180,48 +183,92 @@ def run_plan(stack: str, config_file: Path | None = None, project_dir: Path | No
     path = Path(config_file) if config_file else stack_file(project_dir, stack)
     cfg = load_stack_config(stack, path, project_dir)
     values = read_stack_file(path)
-    # A fresh context per run: Pulumi keeps its settings and root stack in context variables.
-    return contextvars.Context().run(_run, project_dir, short_stack_name(stack), cfg, values)
+    return _run(project_dir, short_stack_name(stack), cfg, values)
+
+
+def run_with_mocks(
+    body: Callable[[], T],
+    mocks: Any,
+    *,
+    project: str,
+    stack: str,
+    monitor: Any = None,
+    config: Mapping[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+    then: Callable[[T], Any] | None = None,
+) -> Any:
+    """Run `body` (which declares resources) under Pulumi's mocks in an isolated runtime.
+
+    Each call gets a fresh context (Pulumi keeps its settings and root stack in context variables), a fresh
+    event loop and a fresh pending-output set; every RPC is drained before returning, also when `body`
+    raises, so no run leaks work into the next. `then(result)` runs after the drain (for reading outputs).
+    Tests that exercise one component with their own mocks use this too.
+    """
+
+    def isolated() -> Any:
+        import asyncio
+
+        import pulumi
+        from pulumi.runtime import config as runtime_config
+        from pulumi.runtime import settings
+        from pulumi.runtime.stack import wait_for_rpcs
+        from pulumi.runtime.sync_await import _sync_await
+
+        # Pulumi's runtime drives its RPCs on the thread's event loop; give each run a fresh one.
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            runtime_config.set_all_config(dict(config or {}), list(secret_keys or []))
+            pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+            # The pending-output set defaults to one object shared by every fresh context: a run that aborted
+            # would leave tasks of a dead event loop in it and hang the next run's wait.
+            settings.SETTINGS.outputs = set()
+            try:
+                result = body()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    _sync_await(wait_for_rpcs())
+                raise
+            _sync_await(wait_for_rpcs())
+            return then(result) if then else result
+        finally:
+            # The mock monitor runs on worker threads that each keep an event loop; joining them now lets
+            # those loops be released while the interpreter is healthy (not at exit, where they error).
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    return contextvars.Context().run(isolated)
 
 
 def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, Any]) -> Plan:
-    import asyncio
-
-    import pulumi
-    from pulumi.runtime import config as runtime_config
     from pulumi.runtime import settings
-    from pulumi.runtime.stack import wait_for_rpcs
-    from pulumi.runtime.sync_await import _sync_await
 
     project = _project_name(project_dir)
     recorder = _Recorder(region=cfg.region)
-    ctx = mock_outputs.Ctx(region=cfg.region)
-    monitor = _make_monitor(recorder, ctx)
+    monitor = _make_monitor(recorder, mock_outputs.Ctx(region=cfg.region))
     config, secret_keys = _runtime_config(values)
 
-    # Pulumi's runtime drives its RPCs on the thread's event loop; give each run a fresh one.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    runtime_config.set_all_config(config, secret_keys)
-    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
-
-    program = project_dir / "__main__.py"
-    added = str(project_dir) not in sys.path
-    if added:
-        sys.path.insert(0, str(project_dir))
-    try:
-        runpy.run_path(str(program), run_name="__main__")
-        _sync_await(wait_for_rpcs())
-        outputs = _stack_outputs(settings.get_root_resource())
-    finally:
+    def program() -> None:
+        added = str(project_dir) not in sys.path
         if added:
-            sys.path.remove(str(project_dir))
-        # The mock monitor runs on worker threads that each keep an event loop; joining them now lets
-        # those loops be released while the interpreter is healthy (not at exit, where they error).
-        loop.run_until_complete(loop.shutdown_default_executor())
-        loop.close()
-        asyncio.set_event_loop(None)
+            sys.path.insert(0, str(project_dir))
+        try:
+            runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        finally:
+            if added:
+                sys.path.remove(str(project_dir))
 
+    outputs = run_with_mocks(
+        program,
+        monitor.mocks,
+        project=project,
+        stack=stack,
+        monitor=monitor,
+        config=config,
+        secret_keys=secret_keys,
+        then=lambda _: _stack_outputs(settings.get_root_resource()),
+    )
     for r in recorder.resources:
         if r.parent == recorder.stack_urn:
             r.parent = None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import json
 import runpy
 from pathlib import Path
@@ -12,13 +10,12 @@ import pulumi
 import pytest
 
 from platformctl.config import read_stack_file
+from platformctl.engine import run_with_mocks
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_program_with(values: dict) -> None:
-    from pulumi.runtime import config as runtime_config
-
     class NoCloud(pulumi.runtime.Mocks):
         def new_resource(self, args):
             raise AssertionError(f"nothing may be declared with a bad config (got {args.typ})")
@@ -26,13 +23,13 @@ def run_program_with(values: dict) -> None:
         def call(self, args):
             return {}
 
-    def body():
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        runtime_config.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()})
-        pulumi.runtime.set_mocks(NoCloud(), project="eks-platform", stack="dev", preview=True)
-        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-
-    contextvars.Context().run(body)
+    run_with_mocks(
+        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+        NoCloud(),
+        project="eks-platform",
+        stack="dev",
+        config={k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()},
+    )
 
 
 def test_bad_config_raises_run_error_with_one_line_per_problem():
