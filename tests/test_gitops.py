@@ -3,8 +3,6 @@ component under Pulumi mocks (secrets never in plaintext, HA only where configur
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import json
 import re
 from collections.abc import Callable
@@ -258,12 +256,9 @@ TOKEN = "ghp_offlineTestToken123"
 
 def run_component(build: Callable[[], Any]) -> tuple[list[Registered], dict[str, Any]]:
     """Run `build()` under Pulumi mocks and return what the engine received (secrets masked) and the exports."""
-    import pulumi
     from pulumi.runtime import mocks, settings
-    from pulumi.runtime.stack import wait_for_rpcs
-    from pulumi.runtime.sync_await import _sync_await
 
-    from platformctl.engine import _stack_outputs, _struct_to_dict, plain
+    from platformctl.engine import _stack_outputs, _struct_to_dict, plain, run_with_mocks
 
     registered: list[Registered] = []
 
@@ -291,24 +286,15 @@ def run_component(build: Callable[[], Any]) -> tuple[list[Registered], dict[str,
             )
             return response
 
-    def run() -> dict[str, Any]:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        monitor = Monitor(Mocks())
-        pulumi.runtime.set_mocks(monitor.mocks, project="eks-platform", stack="test", preview=False, monitor=monitor)
-        try:
-            try:
-                build()
-            finally:
-                # Drain what was registered even when build() raised: Pulumi keeps pending RPCs process-wide.
-                _sync_await(wait_for_rpcs())
-            return _stack_outputs(settings.get_root_resource())
-        finally:
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
-            asyncio.set_event_loop(None)
-
-    outputs = contextvars.Context().run(run)
+    monitor = Monitor(Mocks())
+    outputs = run_with_mocks(
+        build,
+        monitor.mocks,
+        project="eks-platform",
+        stack="test",
+        monitor=monitor,
+        then=lambda _: _stack_outputs(settings.get_root_resource()),
+    )
     return registered, outputs
 
 
