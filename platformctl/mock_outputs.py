@@ -209,7 +209,14 @@ def _node_group_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     return {"nodeGroupName": ng_name, "status": "ACTIVE"}
 
 
+def _random_password_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    # Not a real secret: a stable stand-in so programs that hash or template it see a value (always masked).
+    fake = f"offline-{_hex(name, 16)}"
+    return {"result": fake, "bcryptHash": f"$2a$10${_hex(name + 'bcrypt', 53)}"}
+
+
 EXTRA_OUTPUTS: dict[str, Callable[[str, dict, Ctx], dict]] = {
+    "random:index/randomPassword:RandomPassword": _random_password_extras,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template_extras,
     "aws:eks/nodeGroup:NodeGroup": _node_group_extras,
     "aws:eks/cluster:Cluster": _eks_cluster_extras,
