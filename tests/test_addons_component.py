@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import json
 from dataclasses import dataclass, field
 
@@ -42,16 +41,15 @@ class Run:
         return self.named(name).urn
 
 
-def _run(addons: dict, production: bool = True) -> Run:
-    import pulumi
+def run_component(addons: dict, production: bool = True) -> Run:
+    """Declare the component against fakes with the engine's isolated mock runtime; record every registration."""
     import pulumi_aws as aws
     import pulumi_kubernetes as k8s
     from google.protobuf import json_format
     from pulumi.runtime import mocks
-    from pulumi.runtime.stack import wait_for_rpcs
-    from pulumi.runtime.sync_await import _sync_await
 
     from components.addons import Addons, AddonsArgs
+    from platformctl.engine import run_with_mocks
 
     run = Run()
 
@@ -87,58 +85,49 @@ def _run(addons: dict, production: bool = True) -> Run:
             )
             return response
 
-    monitor = Recording(Fakes())
-    pulumi.runtime.set_mocks(monitor.mocks, project="t", stack="t", preview=False, monitor=monitor)
-    cluster = aws.eks.Cluster("fake-eks", role_arn="arn:aws:iam::123456789012:role/c", vpc_config={"subnet_ids": ["s"]})
-    provider = k8s.Provider("fake-k8s", kubeconfig="{}")
-    groups = {
-        pool: aws.eks.NodeGroup(
-            f"fake-{pool}",
-            cluster_name="c",
-            node_role_arn="r",
-            subnet_ids=["s"],
-            scaling_config={"desired_size": 1, "max_size": 1, "min_size": 1},
+    def body() -> Addons:
+        cluster = aws.eks.Cluster(
+            "fake-eks", role_arn="arn:aws:iam::123456789012:role/c", vpc_config={"subnet_ids": ["s"]}
         )
-        for pool in ("system", "general")
-    }
-    component = Addons(
-        "prod-addons",
-        AddonsArgs(
-            config=AddonsConfig.model_validate(addons),
-            environment="prod" if production else "dev",
-            production=production,
-            region="eu-west-1",
-            kubernetes_version="1.35",
-            cluster_name="eks-platform-prod",
-            cluster=cluster,
-            k8s_provider=provider,
-            vpc_id="vpc-0abc",
-            system_node_group=groups["system"],
-            node_groups=list(groups.values()),
-            scheduling=system_scheduling({POOL_LABEL: "system"}, [SYSTEM_TAINT]),
-            volume_kms_key_arn=KEY,
-        ),
-    )
-    _sync_await(wait_for_rpcs())
-    run.enabled = component.enabled
-    run.role_arns = {k: _sync_await(v.future()) for k, v in component.role_arns.items()}
-    return run
+        provider = k8s.Provider("fake-k8s", kubeconfig="{}")
+        groups = {
+            pool: aws.eks.NodeGroup(
+                f"fake-{pool}",
+                cluster_name="c",
+                node_role_arn="r",
+                subnet_ids=["s"],
+                scaling_config={"desired_size": 1, "max_size": 1, "min_size": 1},
+            )
+            for pool in ("system", "general")
+        }
+        return Addons(
+            "prod-addons",
+            AddonsArgs(
+                config=AddonsConfig.model_validate(addons),
+                environment="prod" if production else "dev",
+                production=production,
+                region="eu-west-1",
+                kubernetes_version="1.35",
+                cluster_name="eks-platform-prod",
+                cluster=cluster,
+                k8s_provider=provider,
+                vpc_id="vpc-0abc",
+                system_node_group=groups["system"],
+                node_groups=list(groups.values()),
+                scheduling=system_scheduling({POOL_LABEL: "system"}, [SYSTEM_TAINT]),
+                volume_kms_key_arn=KEY,
+            ),
+        )
 
+    def then(component: Addons) -> Run:
+        from pulumi.runtime.sync_await import _sync_await
 
-def run_component(addons: dict, production: bool = True) -> Run:
-    import asyncio
+        run.enabled = component.enabled
+        run.role_arns = {k: _sync_await(v.future()) for k, v in component.role_arns.items()}
+        return run
 
-    def isolated():
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            return _run(addons, production)
-        finally:
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
-            asyncio.set_event_loop(None)
-
-    return contextvars.Context().run(isolated)
+    fakes = Fakes()
+    return run_with_mocks(body, fakes, project="t", stack="t", monitor=Recording(fakes), then=then)
 
 
 @pytest.fixture(scope="module")
