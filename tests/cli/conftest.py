@@ -67,9 +67,18 @@ class FakePulumi:
             [a for a in json.loads(line)["argv"] if a != "--non-interactive"] for line in path.read_text().splitlines()
         ]
 
-    def records(self) -> list[dict[str, Any]]:
-        path = self.state / "calls.jsonl"
+    def records(self, name: str = "calls.jsonl") -> list[dict[str, Any]]:
+        path = self.state / name
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    def intervals(self, op: str) -> dict[str, tuple[float, float]]:
+        """stack -> (start, end) of the `op` call (one per stack)."""
+        ends = {r["pid"]: r["t"] for r in self.records("ends.jsonl")}
+        out = {}
+        for r in self.records():
+            if r["argv"] and op in r["argv"] and "--stack" in r["argv"]:
+                out[r["argv"][r["argv"].index("--stack") + 1]] = (r["t"], ends[r["pid"]])
+        return out
 
     def commands(self) -> list[str]:
         """Each call as `<command> [<subcommand>]:<stack>`, e.g. 'stack select:dev', 'preview:prod', 'version:'."""

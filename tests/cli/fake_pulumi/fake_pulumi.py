@@ -1,8 +1,9 @@
 """A fake `pulumi` CLI for platformctl's tests: answers the commands the Automation API runs, instantly.
 
 The tests put a `pulumi` shim first on PATH that runs this script with the test's Python. Every invocation
-appends its argv (and cwd) to `$FAKE_PULUMI_STATE/calls.jsonl`; the backend's stacks live in
-`$FAKE_PULUMI_STATE/backend.json`; the test's scenario is `$FAKE_PULUMI_STATE/scenario.json`:
+appends its argv, cwd and start time to `$FAKE_PULUMI_STATE/calls.jsonl` (and its end time to `ends.jsonl`);
+the backend's stacks live in `$FAKE_PULUMI_STATE/backend.json`; the test's scenario is
+`$FAKE_PULUMI_STATE/scenario.json`:
 
     {
       "version": "3.272.0",                 # `pulumi version` (> 3.205: events over gRPC, else to a file)
@@ -65,9 +66,9 @@ def save(name: str, doc) -> None:
 SCENARIO = load("scenario.json", {})
 
 
-def record(argv: list[str]) -> None:
+def record(argv: list[str], name: str = "calls.jsonl") -> None:
     line = json.dumps({"argv": argv, "cwd": os.getcwd(), "pid": os.getpid(), "t": time.time()})
-    with open(STATE / "calls.jsonl", "a", encoding="utf-8") as f:
+    with open(STATE / name, "a", encoding="utf-8") as f:
         f.write(line + "\n")
 
 
@@ -343,4 +344,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    finally:
+        record(sys.argv[1:], "ends.jsonl")  # when each call ended (parallelism tests)
