@@ -73,6 +73,9 @@ def plan(
     stack: StackArg,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the whole plan as JSON here.")] = None,
     graph: Annotated[Path | None, typer.Option("--graph", help="Write a Mermaid diagram of the components.")] = None,
+    graph_depth: Annotated[
+        int | None, typer.Option("--graph-depth", min=1, help="Only components this deep (1: top-level only).")
+    ] = None,
     config_file: ConfigFileOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the one-line summary.")] = False,
 ) -> None:
@@ -88,7 +91,7 @@ def plan(
     if json_path:
         _write(json_path, result.to_json())
     if graph:
-        _write(graph, result.mermaid())
+        _write(graph, result.mermaid(graph_depth))
     from platformctl.render import print_plan_summary
 
     print_plan_summary(result, elapsed, quiet=quiet)

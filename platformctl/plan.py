@@ -122,13 +122,21 @@ class Plan:
 
     # ------------------------------------------------------------------ diagram
 
-    def mermaid(self) -> str:
+    def _depth(self, r: PlanResource) -> int:
+        depth, cur = 1, r
+        while cur.parent and cur.parent in self.by_urn:
+            depth += 1
+            cur = self.by_urn[cur.parent]
+        return depth
+
+    def mermaid(self, depth: int | None = None) -> str:
         """Components (ComponentResources) and their dependencies, grouped by top-level component.
 
         Custom resources are folded into their component as counts per type, so a plan of a few
-        hundred resources stays a readable diagram of a few dozen boxes.
+        hundred resources stays a readable diagram of a few dozen boxes. `depth=1` shows only the
+        top-level components (the architecture overview in README.md).
         """
-        comps = [r for r in self.resources if r.is_component]
+        comps = [r for r in self.resources if r.is_component and (depth is None or self._depth(r) <= depth)]
         comp_urns = {r.urn for r in comps}
         ids = {urn: f"c{i}" for i, urn in enumerate(sorted(comp_urns))}
 
