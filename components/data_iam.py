@@ -209,6 +209,11 @@ def secret_read_policy(secret_arns: Sequence[str], kms_key_arns: Sequence[str], 
     }
 
 
+# EKS Pod Identity sessions carry transitive session tags (cluster, namespace, service account) into any role they
+# assume next: the chained AssumeRole passes them, which needs sts:TagSession as well.
+ROLE_CHAIN_ACTIONS = ("sts:AssumeRole", "sts:TagSession")
+
+
 def assumable_by(principal_role_arn: str) -> Doc:
     """Trust policy: exactly one role (the External Secrets controller's) may assume this one."""
     return {
@@ -218,7 +223,7 @@ def assumable_by(principal_role_arn: str) -> Doc:
                 "Sid": "AssumedByOneRole",
                 "Effect": "Allow",
                 "Principal": {"AWS": principal_role_arn},
-                "Action": "sts:AssumeRole",
+                "Action": list(ROLE_CHAIN_ACTIONS),
             }
         ],
     }
@@ -231,7 +236,7 @@ def assume_policy(role_arns: Sequence[str]) -> Doc:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "AssumeRoles", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": sorted(role_arns)}
+            {"Sid": "AssumeRoles", "Effect": "Allow", "Action": list(ROLE_CHAIN_ACTIONS), "Resource": sorted(role_arns)}
         ],
     }
 

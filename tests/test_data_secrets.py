@@ -101,11 +101,12 @@ def test_reader_role_is_assumable_by_the_controller_only(registered):
     [role] = of(registered, "aws:iam/role:Role")
     assert role.inputs["name"] == "eks-platform-prod-db-secret-reader"
     [st] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    # TagSession: the controller's Pod Identity session tags are transitive and travel with the chained assume.
     assert st == {
         "Sid": "AssumedByOneRole",
         "Effect": "Allow",
         "Principal": {"AWS": CONTROLLER},
-        "Action": "sts:AssumeRole",
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
     }
 
 
@@ -121,7 +122,7 @@ def test_reader_reads_exactly_the_database_secret_and_key(registered):
         {
             "Sid": "AssumeRoles",
             "Effect": "Allow",
-            "Action": "sts:AssumeRole",
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
             "Resource": ["arn:aws:iam::123456789012:role/eks-platform-prod-db-secret-reader"],
         }
     ]
