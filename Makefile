@@ -14,9 +14,9 @@ export UV_COMPILE_BYTECODE := 1
 # Trust the system's certificate store (as pip does), so corporate/CI TLS proxies work.
 export UV_NATIVE_TLS ?= 1
 
-.PHONY: plan test lint unit bench policy venv clean help
+.PHONY: plan test lint unit bench policy diagram venv clean help
 help:
-	@echo "make plan [STACK=dev] | make test | make bench | make policy [STACK=dev] | make clean"
+	@echo "make plan [STACK=dev] | make test | make bench | make policy [STACK=dev] | make diagram | make clean"
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@if ! command -v uv >/dev/null 2>&1 && [ ! -x $(BIN)/uv ]; then \
@@ -45,6 +45,9 @@ test: lint unit
 
 bench: venv
 	$(BIN)/python -m platformctl.bench
+
+diagram: venv
+	$(BIN)/python -m platformctl.docs README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -210,13 +210,19 @@ def run_with_mocks(
 
         import pulumi
         from pulumi.runtime import config as runtime_config
+        from pulumi.runtime import resource as runtime_resource
         from pulumi.runtime import settings
+        from pulumi.runtime.proto import source_pb2
         from pulumi.runtime.stack import wait_for_rpcs
         from pulumi.runtime.sync_await import _sync_await
 
         # Pulumi's runtime drives its RPCs on the thread's event loop; give each run a fresh one.
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        # The SDK attaches a source-position stack trace (every frame, as file URIs) to each registration for the
+        # engine's UI. The mock engine never reads it and it costs ~1 ms per resource, so it is not computed here.
+        stack_trace = runtime_resource._get_stack_trace
+        runtime_resource._get_stack_trace = source_pb2.StackTrace
         try:
             runtime_config.set_all_config(dict(config or {}), list(secret_keys or []))
             pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
@@ -232,6 +238,7 @@ def run_with_mocks(
             _sync_await(wait_for_rpcs())
             return then(result) if then else result
         finally:
+            runtime_resource._get_stack_trace = stack_trace
             # The mock monitor runs on worker threads that each keep an event loop; joining them now lets
             # those loops be released while the interpreter is healthy (not at exit, where they error).
             loop.run_until_complete(loop.shutdown_default_executor())

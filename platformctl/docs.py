@@ -1,0 +1,45 @@
+"""Keeps README.md's architecture diagram equal to what the prod plan really contains.
+
+`make diagram` (python -m platformctl.docs README.md) rewrites the Mermaid block between the markers; a test
+fails when the committed diagram is stale.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+START = "<!-- plan-diagram:start -->"
+END = "<!-- plan-diagram:end -->"
+STACK = "prod"
+
+
+def diagram_block(plan) -> str:
+    return f"{START}\n```mermaid\n{plan.mermaid(depth=1)}```\n{END}"
+
+
+def replace_block(text: str, block: str) -> str:
+    start, end = text.index(START), text.index(END) + len(END)
+    return text[:start] + block + text[end:]
+
+
+def current_block(text: str) -> str:
+    return text[text.index(START) : text.index(END) + len(END)]
+
+
+def main(argv: list[str]) -> int:
+    from platformctl.engine import run_plan
+
+    path = Path(argv[0] if argv else "README.md")
+    text = path.read_text()
+    updated = replace_block(text, diagram_block(run_plan(STACK)))
+    if updated != text:
+        path.write_text(updated)
+        print(f"{path}: architecture diagram updated from the {STACK} plan")
+    else:
+        print(f"{path}: architecture diagram already current")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
