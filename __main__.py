@@ -94,32 +94,8 @@ pulumi.export("nodeRoleArns", node_role_arns)
 # ---- add-ons (components/addons/)
 addons = Addons(f"{env}-addons", AddonsArgs.for_stack(cfg, cluster, node_pools, network), opts=on_aws)
 pulumi.export("addons", addons.summary)
-# ---- GitOps bootstrap (components/gitops.py)
-if cfg.gitops.enabled:
-    caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_provider))
-    gitops = GitOps(
-        f"{env}-gitops",
-        GitOpsArgs(
-            environment=env,
-            production=cfg.production,
-            kubernetes_version=cfg.cluster.version,
-            k8s_provider=cluster.k8s_provider,
-            cluster_name=cluster.cluster_name,
-            account_id=caller.account_id,
-            region=cfg.region,
-            vpc_id=network.vpc_id,
-            vpc_cidr=network.vpc_cidr,
-            config=cfg.gitops,
-            addon_role_arns=addons.role_arns,
-            enabled_addons=addons.enabled,
-            repo_token=pulumi.Config("platform").get_secret("gitopsRepoToken"),
-            # Argo CD's pods need nodes, and DNS and the other add-ons before its first sync.
-            depends_on=[node_pools.system_node_group, addons],
-        ),
-    )
-    if gitops.admin_password is not None:
-        pulumi.export("argocdAdminPassword", gitops.admin_password)
 # ---- data: database, registries, build access (components/database.py, registry.py, build_access.py)
+database = None
 if cfg.data.database:
     database = Database(
         f"{env}-database",
@@ -174,6 +150,35 @@ if cfg.data.registries:
             opts=on_aws,
         )
         pulumi.export("imagePushRoleArn", build_access.role_arn)
+# ---- GitOps bootstrap (components/gitops.py), after the data: the cluster Secret carries the database facts
+if cfg.gitops.enabled:
+    caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_provider))
+    gitops = GitOps(
+        f"{env}-gitops",
+        GitOpsArgs(
+            environment=env,
+            production=cfg.production,
+            kubernetes_version=cfg.cluster.version,
+            k8s_provider=cluster.k8s_provider,
+            cluster_name=cluster.cluster_name,
+            account_id=caller.account_id,
+            region=cfg.region,
+            vpc_id=network.vpc_id,
+            vpc_cidr=network.vpc_cidr,
+            config=cfg.gitops,
+            addon_role_arns=addons.role_arns,
+            enabled_addons=addons.enabled,
+            # The API's ExternalSecret reads the RDS-managed secret (its ARN ends in a suffix chosen by RDS): Argo CD
+            # takes the ARN and the host from the cluster Secret, so nobody copies them into platform/ by hand.
+            db_secret_arn=database.master_secret_arn if database is not None else None,
+            db_endpoint=database.endpoint if database is not None else None,
+            repo_token=pulumi.Config("platform").get_secret("gitopsRepoToken"),
+            # Argo CD's pods need nodes, and DNS and the other add-ons before its first sync.
+            depends_on=[node_pools.system_node_group, addons],
+        ),
+    )
+    if gitops.admin_password is not None:
+        pulumi.export("argocdAdminPassword", gitops.admin_password)
 
 pulumi.export("environment", env)
 pulumi.export("region", cfg.region)

@@ -67,6 +67,12 @@ REDIS_HA_RESOURCES: dict[str, tuple[str, str, str]] = {
 # Argo CD manages only its own cluster, so a second replica would idle; Kubernetes restarts the StatefulSet pod.
 HA_REPLICAS = {"controller": 1, "server": 2, "repoServer": 2, "applicationSet": 2}
 
+# The application database (only when the stack has one): the RDS-managed master secret's ARN, whose name ends in a
+# random suffix chosen by RDS, and the endpoint host. platform/bootstrap/workloads.yaml turns them into the API's
+# ExternalSecret; it reads them with `index`, so that a cluster Secret without them still generates.
+DB_SECRET_ARN_ANNOTATION = "db_secret_arn"
+DB_ENDPOINT_ANNOTATION = "db_endpoint"
+
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
 
@@ -206,6 +212,14 @@ def repository_secret_data(repo_url: str, username: str, token: str) -> dict[str
 
 
 @dataclass(frozen=True)
+class DatabaseFacts:
+    """The application database, resolved: what the API's ExternalSecret needs."""
+
+    secret_arn: str  # Database.master_secret_arn
+    endpoint: str  # Database.endpoint (host name)
+
+
+@dataclass(frozen=True)
 class ClusterFacts:
     """What `platform/` needs to know about the cluster, resolved (plain strings)."""
 
@@ -219,6 +233,7 @@ class ClusterFacts:
     repo_url: str
     revision: str
     addon_role_arns: Mapping[str, str] = field(default_factory=dict)
+    database: DatabaseFacts | None = None  # None: the stack has no database, and the Secret no db_* annotation
 
 
 def cluster_secret_labels(environment: str, enabled_addons: Sequence[str]) -> dict[str, str]:
@@ -230,7 +245,12 @@ def cluster_secret_labels(environment: str, enabled_addons: Sequence[str]) -> di
 
 
 def cluster_secret_annotations(facts: ClusterFacts) -> dict[str, str]:
-    """GitOps Bridge annotations: the infrastructure facts ApplicationSets template from (`missingkey=error`)."""
+    """GitOps Bridge annotations: the infrastructure facts ApplicationSets template from (`missingkey=error`).
+
+    The role ARNs (one per add-on with a role) and `db_secret_arn`/`db_endpoint` (only with a database) are not on
+    every cluster: platform/ may read those only with `index`, which yields "" for a missing key instead of an error.
+    A fact that is there has a value: never an empty annotation.
+    """
     annotations = {
         "aws_account_id": facts.account_id,
         "aws_region": facts.region,
@@ -248,6 +268,9 @@ def cluster_secret_annotations(facts: ClusterFacts) -> dict[str, str]:
     }
     for addon, arn in sorted(facts.addon_role_arns.items()):
         annotations[role_arn_annotation(addon)] = arn
+    if facts.database is not None:
+        annotations[DB_SECRET_ARN_ANNOTATION] = facts.database.secret_arn
+        annotations[DB_ENDPOINT_ANNOTATION] = facts.database.endpoint
     missing = sorted(k for k, v in annotations.items() if not isinstance(v, str) or not v)
     if missing:
         raise ValueError(f"cluster Secret annotations without a value: {', '.join(missing)}")
@@ -332,6 +355,10 @@ class GitOpsArgs:
     # Add-on name (e.g. aws-load-balancer-controller) -> its IAM role ARN; and the add-ons Pulumi installed.
     addon_role_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     enabled_addons: Sequence[str] = ()
+    # The application database (Database.master_secret_arn and .endpoint), both or neither: the cluster Secret's
+    # db_secret_arn and db_endpoint annotations, from which Argo CD configures the API's ExternalSecret.
+    db_secret_arn: pulumi.Input[str] | None = None
+    db_endpoint: pulumi.Input[str] | None = None
     # platform:gitopsRepoToken (a secret Output), or None for a public repository.
     repo_token: pulumi.Input[str] | None = None
     # What must exist before Argo CD's pods can run (the node group that schedules them).
@@ -357,6 +384,8 @@ class GitOps(pulumi.ComponentResource):
                 f"add-on(s) {', '.join(both)} are installed by Pulumi (platform:addons) and also GitOps-managed "
                 "(platform/bootstrap/addons/, platform:gitops.addons): enable each in one place only"
             )
+        if (args.db_secret_arn is None) != (args.db_endpoint is None):
+            raise ValueError("GitOps needs both the database's secret ARN and its endpoint, or neither")
         super().__init__("eks-platform:gitops:GitOps", name, None, opts)
         env = args.environment
         ha = cfg.high_availability(args.production)
@@ -452,6 +481,11 @@ class GitOps(pulumi.ComponentResource):
             cluster_name=args.cluster_name,
             vpc_id=args.vpc_id,
             role_arns=pulumi.Output.all(**dict(args.addon_role_arns)) if args.addon_role_arns else {},
+            database=(
+                pulumi.Output.all(secret_arn=args.db_secret_arn, endpoint=args.db_endpoint)
+                if args.db_secret_arn is not None
+                else None
+            ),
         )
         annotations = facts.apply(
             lambda f: cluster_secret_annotations(
@@ -466,6 +500,7 @@ class GitOps(pulumi.ComponentResource):
                     repo_url=cfg.repo_url,
                     revision=cfg.revision,
                     addon_role_arns=dict(f["role_arns"] or {}),
+                    database=DatabaseFacts(**f["database"]) if f["database"] is not None else None,
                 )
             )
         )

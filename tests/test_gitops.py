@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +169,29 @@ def test_a_fact_without_a_value_is_an_error_not_a_blank_annotation():
         gitops.cluster_secret_annotations(facts)
 
 
+DB = gitops.DatabaseFacts(
+    secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0ab87556-cdac-c95f-5c5d-f2c4bae668a8-9b60ab",
+    endpoint="eks-platform-prod-postgres.9b60abc1d8d4.eu-west-1.rds.amazonaws.com",
+)
+
+
+def test_database_facts_are_annotations_only_when_there_is_a_database():
+    without = gitops.cluster_secret_annotations(FACTS)
+    assert not {gitops.DB_SECRET_ARN_ANNOTATION, gitops.DB_ENDPOINT_ANNOTATION} & set(without)
+    assert gitops.cluster_secret_annotations(replace(FACTS, database=DB)) == {
+        **without,
+        "db_secret_arn": DB.secret_arn,
+        "db_endpoint": DB.endpoint,
+    }
+
+
+@pytest.mark.parametrize(("field", "annotation"), [("secret_arn", "db_secret_arn"), ("endpoint", "db_endpoint")])
+@pytest.mark.parametrize("blank", ["", None])
+def test_a_database_without_a_secret_arn_or_host_is_an_error_not_a_blank_annotation(field, annotation, blank):
+    with pytest.raises(ValueError, match=annotation):
+        gitops.cluster_secret_annotations(replace(FACTS, database=replace(DB, **{field: blank})))
+
+
 def test_root_application_is_the_app_of_apps_of_this_repository():
     app = gitops.root_application(
         environment="prod", repo_url="https://github.com/o/r.git", revision="release", path="platform"
@@ -322,6 +345,8 @@ def build_gitops(cfg: GitOpsConfig, *, production: bool = True, token: str | Non
                     {"aws-load-balancer-controller": pulumi.Output.from_input("arn:aws:iam::123456789012:role/lbc")},
                 ),
                 enabled_addons=extra.get("enabled_addons", ["aws-load-balancer-controller"]),
+                db_secret_arn=extra.get("db_secret_arn"),
+                db_endpoint=extra.get("db_endpoint"),
                 repo_token=pulumi.Output.secret(token) if token else None,
             ),
         )
@@ -337,7 +362,12 @@ def by_type(registered: list[Registered], type_token: str) -> list[Registered]:
 
 @pytest.fixture(scope="module")
 def prod_component():
-    return build_gitops(config(ha=None, addons=["argo-rollouts"]))
+    return build_gitops(config(ha=None, addons=["argo-rollouts"]), db_secret_arn=DB.secret_arn, db_endpoint=DB.endpoint)
+
+
+def cluster_secret_metadata(registered: list[Registered]) -> dict[str, Any]:
+    (secret,) = [r for r in by_type(registered, "kubernetes:core/v1:Secret") if r.name.endswith("-cluster")]
+    return secret.inputs["metadata"]
 
 
 def test_component_declares_the_bootstrap(prod_component):
@@ -360,6 +390,10 @@ def test_component_declares_the_bootstrap(prod_component):
     assert cluster["labels"]["enable_aws_load_balancer_controller"] == "true"
     assert cluster["annotations"]["aws_load_balancer_controller_iam_role_arn"].startswith("arn:aws:iam::")
     assert cluster["annotations"]["aws_vpc_id"] == "vpc-0abc"
+    assert (cluster["annotations"]["db_secret_arn"], cluster["annotations"]["db_endpoint"]) == (
+        DB.secret_arn,
+        DB.endpoint,
+    )
     (app,) = by_type(registered, "kubernetes:argoproj.io/v1alpha1:Application")
     assert app.inputs["spec"]["source"]["path"] == "platform"
 
@@ -405,6 +439,7 @@ def test_dev_without_token_or_ha_has_no_repository_secret_and_single_replicas():
     registered, _ = build_gitops(config(), production=False, token=None)
     names = {r.inputs["metadata"]["name"] for r in by_type(registered, "kubernetes:core/v1:Secret")}
     assert names == {"argocd-redis", "in-cluster"}
+    assert not {"db_secret_arn", "db_endpoint"} & set(cluster_secret_metadata(registered)["annotations"])
     (chart,) = by_type(registered, "kubernetes:helm.sh/v4:Chart")
     values = chart.inputs["values"]
     assert values["server"]["replicas"] == 1 and values["redis"]["enabled"] and not values["redis-ha"]["enabled"]
@@ -423,6 +458,11 @@ def test_sso_means_no_admin_password_at_all():
 def test_an_addon_installed_by_pulumi_cannot_also_be_gitops_managed():
     with pytest.raises(ValueError, match="argo-rollouts"):
         build_gitops(config(), addon_role_arns={}, enabled_addons=["argo-rollouts"])
+
+
+def test_the_database_secret_arn_and_endpoint_come_together():
+    with pytest.raises(ValueError, match="both the database's secret ARN and its endpoint"):
+        build_gitops(config(), db_secret_arn=DB.secret_arn)
 
 
 # ------------------------------------------------------------------------------------------ the offline plan
@@ -474,6 +514,12 @@ def test_plan_shows_argo_cd_the_root_application_and_the_cluster_secret(plans, s
     assert all(re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+", arn) for arn in role_arns.values()), role_arns
     for key in role_arns:
         assert meta["labels"][f"enable_{key.removesuffix('_iam_role_arn')}"] == "true", key
+    # The database's facts for the API's ExternalSecret: the Secret waits for the database to exist.
+    assert annotations["db_secret_arn"] == plan.outputs["databaseSecretArn"]
+    assert annotations["db_endpoint"] == plan.outputs["databaseEndpoint"]
+    (database,) = [r for r in plan.resources if r.type == "aws:rds/instance:Instance"]
+    assert database.urn in cluster_secret.dependencies
+    assert meta["labels"]["enable_external_secrets"] == "true"
     namespace = one(resources, "kubernetes:core/v1:Namespace")
     assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"] == (
         f"v{cfg.cluster.version}"
@@ -509,3 +555,23 @@ def test_plan_json_holds_no_secret_in_plaintext(tmp_path, prod_plan):
         and r.inputs["metadata"]["labels"].get("argocd.argoproj.io/secret-type") == "repository"
     ]
     assert len(repository) == 1 and repository[0].inputs["stringData"] == "[secret]"
+
+
+def test_plan_without_a_database_has_no_database_annotations(tmp_path):
+    from platformctl.config import read_stack_file
+    from platformctl.engine import run_plan
+
+    values = read_stack_file(ROOT / "Pulumi.dev.yaml")
+    del values["platform:data"]["database"]
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump({"config": values}))
+    plan = run_plan("dev", config_file=path, project_dir=ROOT)
+    assert "databaseSecretArn" not in plan.outputs
+    (cluster_secret,) = [
+        r
+        for r in gitops_resources(plan)
+        if r.type == "kubernetes:core/v1:Secret" and r.inputs["metadata"]["name"] == gitops.IN_CLUSTER_NAME
+    ]
+    annotations = cluster_secret.inputs["metadata"]["annotations"]
+    assert not {"db_secret_arn", "db_endpoint"} & set(annotations)
+    assert annotations["domain"] == plan.config.gitops.domain
