@@ -1,5 +1,6 @@
-"""GitOps bootstrap (components/gitops.py): chart values, the GitOps Bridge contract with platform/, and the
-component under Pulumi mocks (secrets never in plaintext, HA only where configured, dependencies in order)."""
+"""GitOps bootstrap (components/gitops.py): chart values, the GitOps Bridge contract with platform/ (and what the
+workloads ApplicationSet generates from it, with and without a database), and the component under Pulumi mocks
+(secrets never in plaintext, HA only where configured, dependencies in order)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from components import gitops
+from components.addons.catalog import CATALOG
 from components.versions import HELM_CHARTS
 from platformctl.config.gitops import GITOPS_ADDONS, GitOpsConfig, Sso
 
@@ -230,24 +232,168 @@ def test_the_root_path_is_a_kustomization_listing_existing_files():
         assert (root / resource).is_file(), resource
 
 
+# `.metadata.annotations.x` stops generation when `x` is missing (missingkey=error); `index .metadata.annotations "x"`
+# yields "" instead (Go's missingkey option does not apply to `index`).
+DIRECT_READ = re.compile(r"\.metadata\.(annotations|labels)\.(\w+)")
+INDEX_READ = re.compile(r'index\s+\.metadata\.(annotations|labels)\s+"(\w+)"')
+
+
+def _cluster_secret_keys() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(keys on every cluster Secret, keys on some), per `annotations` and `labels`."""
+    bare = replace(FACTS, addon_role_arns={}, database=None)
+    every_addon = replace(
+        FACTS, addon_role_arns=dict.fromkeys(CATALOG, "arn:aws:iam::123456789012:role/r"), database=DB
+    )
+    always = {
+        "annotations": set(gitops.cluster_secret_annotations(bare)),
+        "labels": set(gitops.cluster_secret_labels("prod", [])),
+    }
+    possible = {
+        "annotations": set(gitops.cluster_secret_annotations(every_addon)),
+        "labels": set(gitops.cluster_secret_labels("prod", [*CATALOG, *GITOPS_ADDONS])),
+    }
+    return always, possible
+
+
 def test_every_annotation_and_label_platform_reads_is_on_the_cluster_secret():
-    """platform/ templates with missingkey=error: a key Pulumi does not write stops every ApplicationSet."""
-    annotations = set(gitops.cluster_secret_annotations(FACTS))
-    labels = set(gitops.cluster_secret_labels("prod", list(GITOPS_ADDONS)))
-    read_annotations, read_labels = set(), set()
+    """platform/ templates with missingkey=error: a key Pulumi does not write stops every ApplicationSet, so a key
+    only some clusters carry (add-on roles and labels, the database) must be read with `index`."""
+    always, possible = _cluster_secret_keys()
+    direct: dict[str, set[str]] = {"annotations": set(), "labels": set()}
+    indexed: dict[str, set[str]] = {"annotations": set(), "labels": set()}
+    selected = set()
     for path, doc in _platform_documents():
         if doc.get("kind") != "ApplicationSet":
             continue
         text = path.read_text()
-        read_annotations |= set(re.findall(r"\.metadata\.annotations\.(\w+)", text))
-        read_labels |= set(re.findall(r"\.metadata\.labels\.(\w+)", text))
+        for kind, key in DIRECT_READ.findall(text):
+            direct[kind].add(key)
+        for kind, key in INDEX_READ.findall(text):
+            indexed[kind].add(key)
         for generator in _cluster_generators(doc):
             selector = generator.get("selector") or {}
-            read_labels |= set(selector.get("matchLabels") or {})
-            read_labels |= {e["key"] for e in selector.get("matchExpressions") or []}
-    assert read_annotations, "expected platform/ to template from the cluster Secret's annotations"
-    assert read_annotations <= annotations, f"missing annotations: {sorted(read_annotations - annotations)}"
-    assert read_labels <= labels, f"missing labels: {sorted(read_labels - labels)}"
+            selected |= set(selector.get("matchLabels") or {})
+            selected |= {e["key"] for e in selector.get("matchExpressions") or []}
+    assert direct["annotations"], "expected platform/ to template from the cluster Secret's annotations"
+    for kind in ("annotations", "labels"):
+        not_always = direct[kind] - always[kind]
+        assert not not_always, f"read as .metadata.{kind}.<key> but not on every cluster (use index): {not_always}"
+        unknown = (direct[kind] | indexed[kind]) - possible[kind]
+        assert not unknown, f"{kind} Pulumi never writes: {sorted(unknown)}"
+    assert indexed["annotations"] >= {"db_secret_arn", "db_endpoint"}, "the workloads read the database facts"
+    assert selected <= possible["labels"], f"missing labels: {sorted(selected - possible['labels'])}"
+
+
+# ---------------------------------------------------------------------------------------- what Argo CD generates
+
+
+def go_templates(templates: dict[str, str], dot: dict[str, Any], tmp_path: Path) -> dict[str, str]:
+    """Each Go template executed with `dot`, as the ApplicationSet controller does per string field. Executed by
+    Helm's engine (text/template + Sprig, like Argo CD) through `tpl`; Helm runs it with missingkey=zero, which is
+    why the contract test above keeps keys that may be missing behind `index`."""
+    from tests.platform_tree.render import render_chart
+
+    chart = tmp_path / "gotemplate"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: gotemplate\nversion: 0.1.0\n")
+    (chart / "templates" / "out.yaml").write_text(
+        "{{- range $key, $text := .Values.templates }}\n{{ $key }}: {{ tpl $text $.Values.dot | toJson }}\n{{- end }}\n"
+    )
+    rendered = render_chart(chart, {"templates": templates, "dot": dot}, "gotemplate", "default")
+    return yaml.safe_load(rendered["gotemplate/templates/out.yaml"])
+
+
+def helm_parameter_values(parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    """Argo CD's helm.parameters as Helm values: `--set` (or `--set-string` with forceString), commas escaped."""
+    import helm_python
+
+    values: dict[str, Any] = {}
+    for parameter in parameters:
+        escaped = parameter["value"].replace(",", "\\,")  # what Argo CD does before `--set`
+        expression = f"{parameter['name']}={escaped}"
+        parse = helm_python.parse_set_string_values if parameter.get("forceString") else helm_python.parse_set_string
+        _deep_merge(values, parse(expression))
+    return values
+
+
+def _deep_merge(into: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    for key, value in other.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _deep_merge(into[key], value)
+        else:
+            into[key] = value
+    return into
+
+
+def generate_workloads(facts: gitops.ClusterFacts, enabled_addons: list[str], tmp_path: Path) -> list[dict]:
+    """The workloads ApplicationSet for a cluster Secret written from `facts`, then its chart rendered the way the
+    generated Application asks (values file of the environment, then the parameters): the objects it deploys."""
+    from tests.platform_tree.render import read_values, render_chart
+
+    appset = yaml.safe_load((PLATFORM / "bootstrap" / "workloads.yaml").read_text())
+    (source,) = [s for s in appset["spec"]["template"]["spec"]["sources"] if "helm" in s]
+    helm = source["helm"]
+    dot = {
+        "name": gitops.IN_CLUSTER_NAME,
+        "server": gitops.IN_CLUSTER_SERVER,
+        "metadata": {
+            "labels": gitops.cluster_secret_labels(facts.environment, enabled_addons),
+            "annotations": gitops.cluster_secret_annotations(facts),
+        },
+    }
+    templates = {f"p{i}": p["value"] for i, p in enumerate(helm["parameters"])}
+    templates |= {f"f{i}": f for i, f in enumerate(helm["valueFiles"])}
+    out = go_templates(templates, dot, tmp_path)
+    parameters = [{**p, "value": out[f"p{i}"]} for i, p in enumerate(helm["parameters"])]
+    (value_file,) = [out[f"f{i}"] for i in range(len(helm["valueFiles"]))]
+    values = read_values(ROOT / value_file.removeprefix("$values/"))
+    _deep_merge(values, helm_parameter_values(parameters))
+    rendered = render_chart(
+        ROOT / source["path"],
+        values,
+        helm["releaseName"],
+        appset["spec"]["template"]["spec"]["destination"]["namespace"],
+    )
+    return [doc for text in rendered.values() for doc in yaml.safe_load_all(text) if doc]
+
+
+def test_helm_parameters_become_values_as_argo_cd_passes_them():
+    values = helm_parameter_values(
+        [
+            {"name": "a.enabled", "value": "true"},
+            {"name": "a.key", "value": DB.secret_arn, "forceString": True},
+            {"name": "a.list", "value": "x,y", "forceString": True},
+        ]
+    )
+    assert values == {"a": {"enabled": True, "key": DB.secret_arn, "list": "x,y"}}
+
+
+WITH_EXTERNAL_SECRETS = ["aws-load-balancer-controller", "external-secrets"]
+
+
+def test_a_cluster_with_a_database_gets_the_apis_external_secret_from_the_annotations(tmp_path):
+    objects = generate_workloads(replace(FACTS, database=DB), WITH_EXTERNAL_SECRETS, tmp_path)
+    (es,) = [o for o in objects if o["kind"] == "ExternalSecret"]
+    assert (es["metadata"]["namespace"], es["metadata"]["name"]) == ("api", "api-db")
+    assert es["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "database-secrets"}
+    assert {d["remoteRef"]["key"] for d in es["spec"]["data"]} == {DB.secret_arn}
+    assert es["spec"]["target"]["template"]["data"]["host"] == DB.endpoint
+    # The other facts still come from the annotations.
+    (ingress,) = [o for o in objects if o["kind"] == "Ingress"]
+    assert ingress["spec"]["rules"][0]["host"] == f"app.{FACTS.domain}"
+
+
+@pytest.mark.parametrize(
+    ("database", "enabled_addons"),
+    [(None, WITH_EXTERNAL_SECRETS), (DB, ["aws-load-balancer-controller"])],
+    ids=["no-database", "no-external-secrets"],
+)
+def test_a_cluster_without_a_database_or_external_secrets_still_generates_without_external_secret(
+    tmp_path, database, enabled_addons
+):
+    objects = generate_workloads(replace(FACTS, database=database), enabled_addons, tmp_path)
+    assert not [o for o in objects if o["kind"] == "ExternalSecret"]
+    assert sorted(o["metadata"]["name"] for o in objects if o["kind"] == "Deployment") == ["api", "frontend"]
 
 
 def test_gitops_addon_catalog_matches_the_addon_applicationsets():
