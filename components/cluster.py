@@ -344,6 +344,7 @@ def _access_entry(entry: Mapping[str, Any]) -> eks.AccessEntryArgs:
     return eks.AccessEntryArgs(
         principal_arn=entry["principalArn"],
         type=eks.AccessEntryType(entry["type"]),
+        kubernetes_groups=entry.get("kubernetesGroups"),
         access_policies={
             key: eks.AccessPolicyAssociationArgs(
                 policy_arn=p["policyArn"],

@@ -161,6 +161,11 @@ def node_volume_key_policy(account_id: str, region: str, partition: str = "aws")
     }
 
 
+def team_group(team: str) -> str:
+    """The Kubernetes group of a team's people (bound to `edit` by platform/teams)."""
+    return f"team:{team}"
+
+
 def access_entries(
     admin_role_arns: list[str],
     read_only_role_arns: list[str],
@@ -173,19 +178,26 @@ def access_entries(
     `teams` are (name, role ARN, namespaces). Plain data: the Cluster component turns it into pulumi-eks args."""
     out: dict[str, dict[str, Any]] = {}
 
-    def entry(principal: str, policy: str, scope: dict[str, Any]) -> dict[str, Any]:
-        return {
+    def entry(principal: str, policy: str, scope: dict[str, Any], groups: list[str] | None = None) -> dict[str, Any]:
+        out = {
             "principalArn": principal,
             "type": "STANDARD",
             "accessPolicies": {
                 policy: {"policyArn": access_policy_arn(policy, partition), "accessScope": scope},
             },
         }
+        if groups:
+            out["kubernetesGroups"] = groups
+        return out
 
     for i, arn in enumerate(admin_role_arns):
         out[f"admin-{i}"] = entry(arn, ADMIN_POLICY, {"type": "cluster"})
     for i, arn in enumerate(read_only_role_arns):
         out[f"read-only-{i}"] = entry(arn, VIEW_POLICY, {"type": "cluster"})
     for name, arn, namespaces in teams:
-        out[f"team-{name}"] = entry(arn, EDIT_POLICY, {"type": "namespace", "namespaces": list(namespaces)})
+        # The team's role also maps to the Kubernetes group `team:<name>`, which platform/teams binds to `edit` in
+        # the team's namespaces: access-policy scope and RBAC agree, and teams can add finer RoleBindings.
+        out[f"team-{name}"] = entry(
+            arn, EDIT_POLICY, {"type": "namespace", "namespaces": list(namespaces)}, [team_group(name)]
+        )
     return out
