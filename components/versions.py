@@ -45,7 +45,7 @@ HELM_CHARTS: dict[str, dict[str, str]] = {
         "chart": "kube-prometheus-stack",
         "version": "85.3.3",
     },
-    "argo-rollouts": {"repo": "https://argoproj.github.io/argo-helm", "chart": "argo-rollouts", "version": "2.40.4"},
+    "argo-rollouts": {"repo": "https://argoproj.github.io/argo-helm", "chart": "argo-rollouts", "version": "2.41.1"},
     "keda": {"repo": "https://kedacore.github.io/charts", "chart": "keda", "version": "2.19.0"},
     "velero": {"repo": "https://vmware-tanzu.github.io/helm-charts", "chart": "velero", "version": "11.4.0"},
     "cluster-autoscaler": {

@@ -1,4 +1,4 @@
-"""A team exists once: its IAM access (platform:cluster.access.teams) and its namespace (platform/teams) agree."""
+"""What Pulumi declares and what platform/ (Argo CD) declares agree: teams, their access, pinned chart versions."""
 
 from __future__ import annotations
 
@@ -27,3 +27,14 @@ def test_access_teams_match_the_gitops_teams(plans, stack):
         assert team.namespaces == [name]
         (policy,) = entry["accessPolicies"].values()
         assert policy["accessScope"] == {"type": "namespace", "namespaces": [name]}
+
+
+def test_gitops_managed_charts_use_the_versions_pinned_in_versions_py():
+    """An add-on both catalogs know (Pulumi's and platform/bootstrap/addons) is pinned to one version."""
+    from components.versions import HELM_CHARTS
+
+    for path in (ROOT / "platform" / "bootstrap" / "addons").glob("*.yaml"):
+        doc = yaml.safe_load(path.read_text())
+        source = doc["spec"]["template"]["spec"]["source"]
+        pinned = HELM_CHARTS[source["chart"]]
+        assert (source["repoURL"], source["targetRevision"]) == (pinned["repo"], pinned["version"]), path.name
