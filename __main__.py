@@ -40,7 +40,9 @@ on_aws = pulumi.ResourceOptions(provider=aws_provider)
 
 network = Network(
     f"{env}-network",
-    NetworkArgs(environment=env, cluster_name=cluster_name, config=cfg.network, subnets=cfg.subnets),
+    NetworkArgs(
+        environment=env, production=cfg.production, cluster_name=cluster_name, config=cfg.network, subnets=cfg.subnets
+    ),
     opts=on_aws,
 )
 

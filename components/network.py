@@ -19,6 +19,7 @@ _ENDPOINT_SERVICE = {"ecr.api": "ecr.api", "ecr.dkr": "ecr.dkr"}
 @dataclass(frozen=True)
 class NetworkArgs:
     environment: str
+    production: bool
     cluster_name: str  # subnets carry it for Karpenter discovery
     config: NetworkConfig
     subnets: SubnetLayout
@@ -167,7 +168,7 @@ class Network(pulumi.ComponentResource):
                 )
 
         if cfg.flow_logs.enabled:
-            self._flow_logs(name, env, cfg, identity, region, tags)
+            self._flow_logs(name, env, args.production, cfg, identity, region, tags)
 
         self.vpc_id = self.vpc.id
         self.vpc_cidr = cfg.vpc_cidr
@@ -183,36 +184,41 @@ class Network(pulumi.ComponentResource):
             }
         )
 
-    def _flow_logs(self, name, env, cfg: NetworkConfig, identity, region, tags) -> None:
+    def _flow_logs(self, name, env, production: bool, cfg: NetworkConfig, identity, region, tags) -> None:
         child = pulumi.ResourceOptions(parent=self)
+        # Production keeps its audit trail: the log group and the key that decrypts it are protected.
+        kept = pulumi.ResourceOptions(parent=self, protect=production)
         log_group_name = f"/aws/vpc/{naming.PROJECT}-{env}/flow-logs"
-        key_policy = pulumi.Output.all(identity.account_id, region.region).apply(
-            lambda a: json.dumps(
-                iam.kms_key_policy_for_logs(a[0], a[1], f"arn:aws:logs:{a[1]}:{a[0]}:log-group:{log_group_name}")
+        key_arn = None
+        if cfg.flow_logs.customer_managed_key:
+            key_policy = pulumi.Output.all(identity.account_id, region.region).apply(
+                lambda a: json.dumps(
+                    iam.kms_key_policy_for_logs(a[0], a[1], f"arn:aws:logs:{a[1]}:{a[0]}:log-group:{log_group_name}")
+                )
             )
-        )
-        key = aws.kms.Key(
-            f"{name}-flow-logs-key",
-            description=f"{naming.PROJECT}-{env}: VPC flow logs",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=key_policy,
-            tags=tags("flow-logs-key"),
-            opts=child,
-        )
-        aws.kms.Alias(
-            f"{name}-flow-logs-key-alias",
-            name=f"alias/{naming.PROJECT}-{env}-flow-logs",
-            target_key_id=key.key_id,
-            opts=child,
-        )
+            key = aws.kms.Key(
+                f"{name}-flow-logs-key",
+                description=f"{naming.PROJECT}-{env}: VPC flow logs",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=key_policy,
+                tags=tags("flow-logs-key"),
+                opts=kept,
+            )
+            aws.kms.Alias(
+                f"{name}-flow-logs-key-alias",
+                name=f"alias/{naming.PROJECT}-{env}-flow-logs",
+                target_key_id=key.key_id,
+                opts=child,
+            )
+            key_arn = key.arn
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             name=log_group_name,
-            kms_key_id=key.arn,
+            kms_key_id=key_arn,
             retention_in_days=cfg.flow_logs.retention_days,
             tags=tags("flow-logs"),
-            opts=child,
+            opts=kept,
         )
         role = aws.iam.Role(
             f"{name}-flow-logs-role",

@@ -44,6 +44,9 @@ class FlowLogs(Model):
         1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
     ] = 30
     traffic_type: Literal["ACCEPT", "REJECT", "ALL"] = "ALL"
+    # false: CloudWatch Logs' own encryption instead of a customer-managed KMS key (saves the key's monthly cost).
+    # Allowed by the config, caught by the `encryption-at-rest` policy (advisory in dev, mandatory in prod).
+    customer_managed_key: bool = True
 
 
 class NetworkConfig(Model):
