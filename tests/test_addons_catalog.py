@@ -6,7 +6,7 @@ import pytest
 
 from components import versions
 from components.addons.catalog import CATALOG, enabled_addons, is_enabled
-from components.addons.component import dependencies, install_order, role_name, system_scheduling
+from components.addons.component import dependencies, in_phase, install_order, role_name, system_scheduling
 from components.addons.spec import AddonContext, AddonSpec, Scheduling, deep_merge
 from components.addons.specs import cert_manager, external_secrets, velero
 from platformctl.config.addons import AddonsConfig, addon_keys
@@ -298,3 +298,66 @@ def test_addons_do_not_wait_for_each_other_unless_declared():
 
 def test_daemonset_addons_do_not_wait_for_nodes():
     assert {n for n, s in CATALOG.items() if not s.needs_nodes} == {"vpc-cni", "kube-proxy", "aws-for-fluent-bit"}
+
+
+def test_only_the_vpc_cni_is_installed_before_the_node_groups():
+    """Nodes need the CNI (with its own role: the node role has none) to become Ready; kube-proxy, bootstrapped by
+    EKS and needing no AWS access, installs alongside the node groups."""
+    assert {n for n, s in CATALOG.items() if s.before_nodes} == {"vpc-cni"}
+    assert all(not s.needs_nodes for s in CATALOG.values() if s.before_nodes)
+    assert CATALOG["vpc-cni"].has_role(AddonsConfig.model_validate({}))
+
+
+@pytest.mark.parametrize(
+    ("phase", "expected"),
+    [("all", set(CATALOG)), ("before-nodes", {"vpc-cni"}), ("after-nodes", set(CATALOG) - {"vpc-cni"})],
+)
+def test_phases_split_the_catalog(phase, expected):
+    assert {n for n, s in CATALOG.items() if in_phase(s, phase)} == expected
+
+
+def test_unknown_phase_is_a_clear_error():
+    with pytest.raises(
+        ValueError, match="unknown add-on phase 'before': expected one of all, before-nodes, after-nodes"
+    ):
+        in_phase(CATALOG["vpc-cni"], "before")
+
+
+def test_an_addon_before_the_nodes_cannot_need_nodes():
+    with pytest.raises(ValueError, match="x: an add-on installed before the node groups cannot wait for nodes"):
+        AddonSpec(
+            name="x", description="", kind="eks", namespace="kube-system", default_on=(True, True), before_nodes=True
+        )
+
+
+def test_dependencies_stay_within_a_phase():
+    early = AddonSpec(
+        name="early",
+        description="",
+        kind="eks",
+        namespace="kube-system",
+        default_on=(True, True),
+        needs_nodes=False,
+        before_nodes=True,
+        optional_after=("coredns",),
+    )
+    with pytest.raises(ValueError, match="early waits for coredns, installed after the node groups"):
+        dependencies(early, {"early", "coredns"})
+    late = AddonSpec(
+        name="late",
+        description="",
+        kind="eks",
+        namespace="kube-system",
+        default_on=(True, True),
+        depends_on=("vpc-cni",),
+    )
+    with pytest.raises(ValueError, match="late waits for vpc-cni, installed before the node groups"):
+        dependencies(late, {"late", "vpc-cni"})
+    assert dependencies(early, {"early"}) == []  # an optional one that is off is no crossing
+
+
+def test_install_order_of_one_phase_checks_against_the_whole_stack():
+    after = [n for n in CATALOG if n != "vpc-cni"]
+    order = install_order(after, set(CATALOG))
+    assert sorted(order) == sorted(after)
+    assert order.index("cert-manager") < order.index("aws-load-balancer-controller")

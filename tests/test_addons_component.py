@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from components.addons.catalog import CATALOG
 from components.addons.component import system_scheduling
 from platformctl.config.addons import AddonsConfig
 from platformctl.config.node_pools import POOL_LABEL, SYSTEM_TAINT
@@ -30,6 +31,8 @@ class Run:
     resources: list[Registered] = field(default_factory=list)
     enabled: list[str] = field(default_factory=list)
     role_arns: dict = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+    by_phase: dict[str, list[str]] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -41,14 +44,24 @@ class Run:
         return self.named(name).urn
 
 
-def run_component(addons: dict, production: bool = True) -> Run:
-    """Declare the component against fakes with the engine's isolated mock runtime; record every registration."""
+COMPONENT = {"all": "prod-addons", "before-nodes": "prod-network-addons", "after-nodes": "prod-addons"}
+
+
+def run_component(
+    addons: dict,
+    production: bool = True,
+    phases: tuple[str, ...] = ("all",),
+    without_nodes: tuple[str, ...] = ("before-nodes",),
+) -> Run:
+    """Declare one component per phase (merged with `combine`) against fakes with the engine's isolated mock
+    runtime; record every registration. Components of `without_nodes` phases get no node groups (nor the node
+    volume key), like the stack's before-nodes component."""
     import pulumi_aws as aws
     import pulumi_kubernetes as k8s
     from google.protobuf import json_format
     from pulumi.runtime import mocks
 
-    from components.addons import Addons, AddonsArgs
+    from components.addons import Addons, AddonsArgs, InstalledAddons, combine
     from platformctl.engine import run_with_mocks
 
     run = Run()
@@ -85,7 +98,7 @@ def run_component(addons: dict, production: bool = True) -> Run:
             )
             return response
 
-    def body() -> Addons:
+    def body() -> InstalledAddons:
         cluster = aws.eks.Cluster(
             "fake-eks", role_arn="arn:aws:iam::123456789012:role/c", vpc_config={"subnet_ids": ["s"]}
         )
@@ -100,30 +113,40 @@ def run_component(addons: dict, production: bool = True) -> Run:
             )
             for pool in ("system", "general")
         }
-        return Addons(
-            "prod-addons",
-            AddonsArgs(
-                config=AddonsConfig.model_validate(addons),
-                environment="prod" if production else "dev",
-                production=production,
-                region="eu-west-1",
-                kubernetes_version="1.35",
-                cluster_name="eks-platform-prod",
-                cluster=cluster,
-                k8s_provider=provider,
-                vpc_id="vpc-0abc",
-                system_node_group=groups["system"],
-                node_groups=list(groups.values()),
-                scheduling=system_scheduling({POOL_LABEL: "system"}, [SYSTEM_TAINT]),
-                volume_kms_key_arn=KEY,
-            ),
-        )
+        components = []
+        for phase in phases:
+            with_nodes = phase not in without_nodes
+            components.append(
+                Addons(
+                    COMPONENT[phase],
+                    AddonsArgs(
+                        config=AddonsConfig.model_validate(addons),
+                        environment="prod" if production else "dev",
+                        production=production,
+                        region="eu-west-1",
+                        kubernetes_version="1.35",
+                        cluster_name="eks-platform-prod",
+                        cluster=cluster,
+                        k8s_provider=provider,
+                        vpc_id="vpc-0abc",
+                        system_node_group=groups["system"] if with_nodes else None,
+                        node_groups=list(groups.values()) if with_nodes else (),
+                        scheduling=system_scheduling({POOL_LABEL: "system"}, [SYSTEM_TAINT]),
+                        volume_kms_key_arn=KEY if with_nodes else "",
+                        phase=phase,
+                        resource_prefix="prod-addons",
+                    ),
+                )
+            )
+        return combine(*components)
 
-    def then(component: Addons) -> Run:
+    def then(installed: InstalledAddons) -> Run:
         from pulumi.runtime.sync_await import _sync_await
 
-        run.enabled = component.enabled
-        run.role_arns = {k: _sync_await(v.future()) for k, v in component.role_arns.items()}
+        run.enabled = installed.enabled
+        run.role_arns = {k: _sync_await(v.future()) for k, v in installed.role_arns.items()}
+        run.summary = installed.summary
+        run.by_phase = {c.phase: c.enabled for c in installed.components}
         return run
 
     fakes = Fakes()
@@ -313,3 +336,63 @@ def test_minimal_dev_has_no_optional_extras():
     assert "aws:cloudwatch/logGroup:LogGroup" not in types and "aws:kms/key:Key" not in types
     assert "external-dns" not in dev.enabled  # no zones
     assert "cert-manager" in dev.enabled and "cert-manager" not in dev.role_arns  # no zones: no Route 53 role
+
+
+# ------------------------------------------------------------------------------------------------- phases
+
+PROD_ADDONS = {"externalDns": {"hostedZoneIds": [ZONE]}, "certManager": {"acmeEmail": "ops@example.com"}}
+
+
+@pytest.fixture(scope="module")
+def phased() -> Run:
+    return run_component(PROD_ADDONS, phases=("before-nodes", "after-nodes"))
+
+
+def test_phases_install_every_addon_once_and_merge(phased, prod):
+    assert phased.by_phase["before-nodes"] == ["vpc-cni"]
+    assert "vpc-cni" not in phased.by_phase["after-nodes"]
+    assert phased.enabled == [n for n in CATALOG if n in set(phased.by_phase["after-nodes"]) | {"vpc-cni"}]
+    eks = [r.inputs["addonName"] for r in phased.of_type("aws:eks/addon:Addon")]
+    assert sorted(eks) == sorted(set(eks))  # each once
+    assert list(phased.summary) == phased.enabled and "vpc-cni" in phased.role_arns
+    assert phased.role_arns["vpc-cni"] == "arn:aws:iam::123456789012:role/eks-platform-prod-vpc-cni"
+    components = {r.name: r.urn for r in phased.of_type("eks-platform:addons:Addons")}
+    assert set(components) == {"prod-network-addons", "prod-addons"}
+
+
+def test_before_nodes_phase_waits_for_no_node_and_keeps_its_names(phased):
+    cni = phased.named("prod-addons-vpc-cni")  # the shared prefix: same URN as when one component installed all
+    assert cni.type == "aws:eks/addon:Addon"
+    assert "eks-platform:addons:Addons$aws:eks/addon:Addon::prod-addons-vpc-cni" in cni.urn
+    nodes = {phased.urn("fake-system"), phased.urn("fake-general")}
+    assert not nodes & set(cni.dependencies)
+    assert phased.urn("prod-addons-vpc-cni-role") in cni.dependencies
+    # The after-nodes component still waits for the node groups where pods need nodes.
+    assert phased.urn("fake-system") in phased.named("prod-addons-coredns").dependencies
+    # Shared resources stay with the component that needs them: log key and gp3 after the nodes.
+    assert phased.named("prod-addons-gp3").type == "kubernetes:storage.k8s.io/v1:StorageClass"
+
+
+def test_a_phase_without_nodes_refuses_addons_that_need_them():
+    with pytest.raises(ValueError, match=r"prod-addons: coredns, .* need nodes, but no system_node_group was given"):
+        run_component(PROD_ADDONS, phases=("after-nodes",), without_nodes=("after-nodes",))
+
+
+def test_combine_refuses_an_addon_installed_twice():
+    from types import SimpleNamespace
+
+    from components.addons.component import combine
+
+    first = SimpleNamespace(phase="all", enabled=["vpc-cni"], role_arns={}, summary={"vpc-cni": {}})
+    second = SimpleNamespace(phase="before-nodes", enabled=["vpc-cni"], role_arns={}, summary={"vpc-cni": {}})
+    with pytest.raises(ValueError, match="add-on vpc-cni is installed by two Addons components"):
+        combine(first, second)
+
+
+def test_a_phase_without_the_node_volume_key_refuses_addons_that_use_it(monkeypatch):
+    from dataclasses import replace
+
+    ebs = CATALOG["aws-ebs-csi-driver"]
+    monkeypatch.setitem(CATALOG, ebs.name, replace(ebs, needs_nodes=False, before_nodes=True))
+    with pytest.raises(ValueError, match="prod-network-addons: aws-ebs-csi-driver use the node volume key"):
+        run_component(PROD_ADDONS, phases=("before-nodes",))

@@ -1,6 +1,6 @@
 """Add-ons: a declarative catalog (catalog.py, one spec per add-on in specs/) and the component installing it.
 
-`from components.addons import Addons, AddonsArgs` loads the Pulumi component lazily, so the catalog stays
+`from components.addons import Addons, AddonsArgs, combine` loads the Pulumi component lazily, so the catalog stays
 importable (by the config validation) without Pulumi.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Addons", "AddonsArgs"]
+__all__ = ["Addons", "AddonsArgs", "InstalledAddons", "combine"]
 
 
 def __getattr__(name: str) -> Any:

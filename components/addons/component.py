@@ -1,4 +1,4 @@
-"""The Addons component: installs every enabled catalog add-on, each with its own least-privilege role.
+"""The Addons component: installs the enabled catalog add-ons of one phase, each with its own least-privilege role.
 
 Per add-on (see spec.py): an IAM role trusted by EKS Pod Identity for exactly its namespace/service account and
 an inline policy (pure document from iam.py); then either an EKS managed add-on (the add-on owns its Pod Identity
@@ -6,6 +6,10 @@ association) or a Pod Identity association plus a Helm chart. Add-ons wait for t
 need nodes, for the node groups; never for each other unless a spec says so, so they install in parallel.
 Also: the default gp3 StorageClass (gp2 loses its default flag), the add-ons' own namespaces (Pod Security
 labels, default-deny NetworkPolicies), their log groups (one rotating KMS key) and Velero's bucket.
+
+Phases: the stack declares the component twice. "before-nodes" installs the add-ons nodes need to become Ready
+(`AddonSpec.before_nodes`: vpc-cni, whose permissions the node role deliberately lacks) before the node groups,
+which wait for it; "after-nodes" installs the rest. `combine` merges what both installed (stack output, GitOps).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -24,6 +28,16 @@ from components.addons import iam, kube
 from components.addons.catalog import CATALOG, enabled_addons
 from components.addons.spec import AddonContext, AddonSpec, Scheduling
 from platformctl.config.addons import AddonsConfig
+
+Phase = Literal["all", "before-nodes", "after-nodes"]
+PHASES: tuple[str, ...] = ("all", "before-nodes", "after-nodes")
+
+
+def in_phase(spec: AddonSpec, phase: str) -> bool:
+    """Whether the Addons component of `phase` installs `spec` ("all": every add-on, one component)."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown add-on phase {phase!r}: expected one of {', '.join(PHASES)}")
+    return phase == "all" or spec.before_nodes == (phase == "before-nodes")
 
 
 @dataclass(frozen=True)
@@ -39,17 +53,29 @@ class AddonsArgs:
     k8s_provider: pulumi.ProviderResource
     vpc_id: pulumi.Input[str]
     # Add-ons pinned to the system pool wait for its node group; other pod-running add-ons for every group.
-    system_node_group: pulumi.Resource
+    # None before the node groups exist (phase "before-nodes": no add-on there needs nodes).
+    system_node_group: pulumi.Resource | None = None
     node_groups: Sequence[pulumi.Resource] = ()
     scheduling: Scheduling = field(default_factory=Scheduling)
     # The stack's KMS key: encrypts the gp3 StorageClass's volumes (the EBS CSI role may use it via EC2).
     volume_kms_key_arn: pulumi.Input[str] = ""
     # The EKS Pod Identity agent (part of the cluster): add-ons with a role get no credentials without it.
     pod_identity_agent: pulumi.Resource | None = None
+    # Which add-ons this component installs (see `in_phase`).
+    phase: Phase = "all"
+    # Per-add-on resources are named `<resource_prefix>-<add-on>...` (default: the component's name). URNs carry
+    # the parent's type, not its name: with one prefix for every phase an add-on keeps its URNs (no replacement)
+    # whichever Addons component installs it.
+    resource_prefix: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.phase not in PHASES:
+            raise ValueError(f"unknown add-on phase {self.phase!r}: expected one of {', '.join(PHASES)}")
 
     @staticmethod
-    def for_stack(cfg: Any, cluster: Any, node_pools: Any, network: Any) -> AddonsArgs:
-        """Arguments from the stack config and the cluster, node pool and network components."""
+    def for_stack(cfg: Any, cluster: Any, node_pools: Any, network: Any, *, phase: Phase = "all") -> AddonsArgs:
+        """Arguments from the stack config and the cluster, node pool and network components (`node_pools` is
+        None for the "before-nodes" phase, declared before the node groups)."""
         from platformctl.config.node_pools import SYSTEM_POOL, effective_labels, effective_taints
 
         system_pool = next(p for p in cfg.node_pools if p.name == SYSTEM_POOL)
@@ -65,18 +91,23 @@ class AddonsArgs:
             cluster=cluster.eks,
             k8s_provider=cluster.k8s_provider,
             vpc_id=network.vpc_id,
-            system_node_group=node_pools.system_node_group,
+            system_node_group=getattr(node_pools, "system_node_group", None),
             node_groups=groups,
             scheduling=system_scheduling(effective_labels(system_pool), effective_taints(system_pool)),
-            # The node volume key (root volumes, Karpenter's too); the secrets key on a cluster without one.
-            volume_kms_key_arn=_volume_key(cluster, node_pools).arn,
+            # The node volume key (root volumes, Karpenter's too); none yet before the node pools.
+            volume_kms_key_arn=_volume_key(cluster, node_pools),
             pod_identity_agent=getattr(cluster, "pod_identity_addon", None),
+            phase=phase,
+            resource_prefix=f"{cfg.environment.name}-addons",
         )
 
 
-def _volume_key(cluster: Any, node_pools: Any) -> Any:
+def _volume_key(cluster: Any, node_pools: Any) -> pulumi.Input[str]:
+    if node_pools is None:
+        return ""
     key = getattr(node_pools, "volume_kms_key", None)
-    return key if key is not None else cluster.secrets_kms_key
+    # A cluster without a node volume key (test fakes): its secrets key.
+    return (key if key is not None else cluster.secrets_kms_key).arn
 
 
 def system_scheduling(labels: Mapping[str, str], taints: Sequence[Mapping[str, str]]) -> Scheduling:
@@ -90,9 +121,10 @@ def system_scheduling(labels: Mapping[str, str], taints: Sequence[Mapping[str, s
     return Scheduling(node_selector=selector, tolerations=tolerations)
 
 
-def install_order(names: Sequence[str]) -> list[str]:
-    """Enabled add-ons with declared dependencies first (stable otherwise)."""
-    enabled = set(names)
+def install_order(names: Sequence[str], enabled: set[str] | frozenset[str] | None = None) -> list[str]:
+    """`names` (enabled add-ons of one phase) with declared dependencies first (stable otherwise). `enabled`: every
+    enabled add-on of the stack (default: `names`)."""
+    enabled = set(names) if enabled is None else set(enabled)
     done: list[str] = []
 
     def visit(name: str, path: tuple[str, ...]) -> None:
@@ -114,7 +146,16 @@ def dependencies(spec: AddonSpec, enabled: set[str] | frozenset[str]) -> list[st
     missing = [d for d in spec.depends_on if d not in enabled]
     if missing:
         raise ValueError(f"{spec.name} needs {', '.join(missing)} enabled")
-    return [*spec.depends_on, *(d for d in spec.optional_after if d in enabled)]
+    waits_for = [*spec.depends_on, *(d for d in spec.optional_after if d in enabled)]
+    # Each phase is its own component: an add-on can only wait for one installed in the same phase.
+    crossing = [d for d in waits_for if d in CATALOG and CATALOG[d].before_nodes != spec.before_nodes]
+    if crossing:
+        where = "after" if spec.before_nodes else "before"
+        raise ValueError(
+            f"{spec.name} waits for {', '.join(crossing)}, installed {where} the node groups: "
+            "an add-on can only wait for add-ons of its own phase (AddonSpec.before_nodes)"
+        )
+    return waits_for
 
 
 def role_name(cluster_name: str, addon: str) -> str:
@@ -123,17 +164,34 @@ def role_name(cluster_name: str, addon: str) -> str:
 
 
 class Addons(pulumi.ComponentResource):
-    """The enabled add-ons of a stack."""
+    """The enabled add-ons of a stack, or of one phase of it (`AddonsArgs.phase`)."""
 
-    enabled: list[str]
+    enabled: list[str]  # what this component installs (catalog order)
     role_arns: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: AddonsArgs, opts: pulumi.ResourceOptions | None = None):
+        # Every enabled add-on of the stack (what specs see as `ctx.enabled`); this component installs its phase's.
+        enabled = frozenset(enabled_addons(args.config, args.production))
+        mine = [n for n in enabled_addons(args.config, args.production) if in_phase(CATALOG[n], args.phase)]
+        order = install_order(mine, enabled)
+        if args.system_node_group is None and (needy := [n for n in mine if CATALOG[n].needs_nodes]):
+            raise ValueError(
+                f"{name}: {', '.join(needy)} need nodes, but no system_node_group was given "
+                f"(phase {args.phase!r}; add-ons installed before the node groups must not need nodes)"
+            )
+        if not args.volume_kms_key_arn and (
+            keyed := [n for n in mine if "volume_kms_key_arn" in _fields_used(CATALOG[n], args)]
+        ):
+            raise ValueError(
+                f"{name}: {', '.join(keyed)} use the node volume key, but none was given "
+                f"(phase {args.phase!r}; the node pools create it)"
+            )
         super().__init__("eks-platform:addons:Addons", name, None, opts)
         self._name = name
+        self._prefix = args.resource_prefix or name
         self._args = args
-        self.enabled = enabled_addons(args.config, args.production)
-        enabled = frozenset(self.enabled)
+        self.phase = args.phase
+        self.enabled = mine
 
         invoke = pulumi.InvokeOutputOptions(parent=self)
         identity = aws.get_caller_identity_output(opts=invoke)
@@ -147,7 +205,7 @@ class Addons(pulumi.ComponentResource):
         self.role_arns: dict[str, pulumi.Output[str]] = {}
         self._installed: dict[str, pulumi.Resource] = {}
         summary: dict[str, Any] = {}
-        for addon in install_order(self.enabled):
+        for addon in order:
             spec = CATALOG[addon]
             ctx = self._context(spec, enabled)
             role_arn = self._role(spec, ctx) if spec.has_role(args.config) else None
@@ -163,7 +221,7 @@ class Addons(pulumi.ComponentResource):
                 "roleArn": role_arn,
             }
 
-        if "aws-ebs-csi-driver" in enabled:
+        if "aws-ebs-csi-driver" in self.enabled:
             self._storage_classes()
 
         self.summary = summary
@@ -177,7 +235,7 @@ class Addons(pulumi.ComponentResource):
         if spec.provision is not None:
             extra = spec.provision(
                 self,
-                f"{self._name}-{spec.name}",
+                f"{self._prefix}-{spec.name}",
                 a.environment,
                 self._account_id,
                 pulumi.ResourceOptions(parent=self),
@@ -221,7 +279,7 @@ class Addons(pulumi.ComponentResource):
         assert sa is not None and spec.policy is not None
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            f"{self._name}-{spec.name}-role",
+            f"{self._prefix}-{spec.name}-role",
             name=ctx.apply(lambda c: role_name(c.cluster_name, spec.name)),
             description=f"{spec.name} add-on: Pod Identity of {sa.namespace}/{sa.name}",
             assume_role_policy=ctx.apply(
@@ -231,7 +289,7 @@ class Addons(pulumi.ComponentResource):
             opts=child,
         )
         aws.iam.RolePolicy(
-            f"{self._name}-{spec.name}-policy",
+            f"{self._prefix}-{spec.name}-policy",
             role=role.id,
             policy=ctx.apply(lambda c: json.dumps(spec.policy(c))),
             opts=child,
@@ -269,7 +327,7 @@ class Addons(pulumi.ComponentResource):
         for log_group, addon in wanted.items():
             index = sum(1 for other in groups if wanted[other] == addon)
             groups[log_group] = aws.cloudwatch.LogGroup(
-                f"{self._name}-{addon}-logs" + (f"-{index}" if index else ""),
+                f"{self._prefix}-{addon}-logs" + (f"-{index}" if index else ""),
                 name=log_group,
                 kms_key_id=key.arn,
                 retention_in_days=a.config.settings(addon).retention_days,
@@ -302,7 +360,7 @@ class Addons(pulumi.ComponentResource):
         )
         log_groups = [g for n, g in self._log_groups.items() if n in spec.log_groups(_naming_context(a, spec))]
         return aws.eks.Addon(
-            f"{self._name}-{spec.name}",
+            f"{self._prefix}-{spec.name}",
             cluster_name=a.cluster_name,
             addon_name=spec.name,
             addon_version=spec.version(a.kubernetes_version),
@@ -331,12 +389,12 @@ class Addons(pulumi.ComponentResource):
 
         if spec.own_namespace_ingress_ports is not None:
             ns = kube.namespace(spec, a.kubernetes_version)
-            namespace = k8s.core.v1.Namespace(f"{self._name}-{spec.name}-ns", metadata=ns["metadata"], opts=on_k8s)
+            namespace = k8s.core.v1.Namespace(f"{self._prefix}-{spec.name}-ns", metadata=ns["metadata"], opts=on_k8s)
             ns_opts = pulumi.ResourceOptions(parent=self, provider=a.k8s_provider, depends_on=[namespace])
             for policy in (kube.default_deny(spec), kube.addon_traffic(spec)):
                 deps.append(
                     k8s.networking.v1.NetworkPolicy(
-                        f"{self._name}-{spec.name}-{policy['metadata']['name'].removeprefix(spec.name + '-')}",
+                        f"{self._prefix}-{spec.name}-{policy['metadata']['name'].removeprefix(spec.name + '-')}",
                         metadata=policy["metadata"],
                         spec=policy["spec"],
                         opts=ns_opts,
@@ -349,7 +407,7 @@ class Addons(pulumi.ComponentResource):
             # Pods get credentials only if the association exists when they are created.
             deps.append(
                 aws.eks.PodIdentityAssociation(
-                    f"{self._name}-{spec.name}-pod-identity",
+                    f"{self._prefix}-{spec.name}-pod-identity",
                     cluster_name=a.cluster_name,
                     namespace=sa.namespace,
                     service_account=sa.name,
@@ -364,7 +422,7 @@ class Addons(pulumi.ComponentResource):
         opts = pulumi.ResourceOptions(parent=self, provider=a.k8s_provider, depends_on=deps)
         if spec.install_with == "release":
             installed: pulumi.Resource = k8s.helm.v3.Release(
-                f"{self._name}-{spec.name}",
+                f"{self._prefix}-{spec.name}",
                 k8s.helm.v3.ReleaseArgs(
                     name=spec.name,
                     chart=chart["chart"],
@@ -381,7 +439,7 @@ class Addons(pulumi.ComponentResource):
             )
         else:
             installed = k8s.helm.v4.Chart(
-                f"{self._name}-{spec.name}",
+                f"{self._prefix}-{spec.name}",
                 k8s.helm.v4.ChartArgs(
                     name=spec.name,
                     chart=chart["chart"],
@@ -397,7 +455,7 @@ class Addons(pulumi.ComponentResource):
         for key, static in spec.after_install(_naming_context(a, spec)).items():
             # Kind and name are known up front; the body may hold outputs (region, ARNs).
             k8s.apiextensions.CustomResource(
-                f"{self._name}-{spec.name}-{key}",
+                f"{self._prefix}-{spec.name}-{key}",
                 api_version=static["apiVersion"],
                 kind=static["kind"],
                 metadata=static["metadata"],
@@ -425,6 +483,38 @@ class Addons(pulumi.ComponentResource):
         k8s.storage.v1.StorageClassPatch(
             f"{self._name}-gp2-not-default", metadata=kube.gp2_not_default()["metadata"], opts=on_k8s
         )
+
+
+@dataclass(frozen=True)
+class InstalledAddons:
+    """The Addons components of one stack (its phases) seen as one: what the stack exports and GitOps gets."""
+
+    components: tuple[Addons, ...]
+    enabled: list[str]  # catalog order
+    role_arns: dict[str, pulumi.Output[str]]
+    summary: dict[str, Any]
+
+
+def combine(*components: Addons) -> InstalledAddons:
+    """Merge the phases' enabled add-ons, role ARNs and summaries; an add-on installed twice is an error."""
+    installed_by: dict[str, str] = {}
+    for component in components:
+        for addon in component.enabled:
+            if addon in installed_by:
+                raise ValueError(
+                    f"add-on {addon} is installed by two Addons components "
+                    f"(phases {installed_by[addon]!r} and {component.phase!r})"
+                )
+            installed_by[addon] = component.phase
+    order = [name for name in CATALOG if name in installed_by]
+    role_arns = {k: v for c in components for k, v in c.role_arns.items()}
+    summary = {k: v for c in components for k, v in c.summary.items()}
+    return InstalledAddons(
+        components=tuple(components),
+        enabled=order,
+        role_arns={n: role_arns[n] for n in order if n in role_arns},
+        summary={n: summary[n] for n in order},
+    )
 
 
 PROBE = {"vpc_id": "vpc-0probe0probe0probe", "volume_kms_key_arn": "arn:aws:kms:probe:000000000000:key/probe"}

@@ -99,6 +99,9 @@ class AddonSpec:
     # Its pods must be schedulable to install (Deployments): wait for the system node group. DaemonSet-only
     # add-ons (kube-proxy, vpc-cni) become ready with zero nodes and install in parallel with the node groups.
     needs_nodes: bool = True
+    # Nodes need it to become Ready: installed (with its role and Pod Identity association) before the node
+    # groups, which wait for it (terraform-aws-eks's `before_compute`). Only DaemonSet add-ons (needs_nodes off).
+    before_nodes: bool = False
     # Other add-ons it really needs installed first (and only if they are enabled: `optional_after`).
     depends_on: tuple[str, ...] = ()
     optional_after: tuple[str, ...] = ()
@@ -128,6 +131,8 @@ class AddonSpec:
             raise ValueError(f"{self.name}: a helm.v3.Release needs a reason (release_reason)")
         if (self.policy is None) != (self.service_account is None):
             raise ValueError(f"{self.name}: policy and service_account go together")
+        if self.before_nodes and self.needs_nodes:
+            raise ValueError(f"{self.name}: an add-on installed before the node groups cannot wait for nodes")
 
     def has_role(self, addons: Any) -> bool:
         """Whether the add-on gets an IAM role (and Pod Identity) with this `platform:addons` section."""

@@ -27,5 +27,8 @@ SPEC = AddonSpec(
     policy=policy,
     service_account=ServiceAccount("kube-system", "aws-node"),
     node_pool="any",
-    needs_nodes=False,  # a DaemonSet: ready with zero nodes, and nodes need it to become Ready
+    needs_nodes=False,  # a DaemonSet: ready with zero nodes
+    # Nodes stay NotReady until the CNI runs, and the node role has no CNI permissions: the add-on and its Pod
+    # Identity association come first, so the first nodes' aws-node pods start with credentials.
+    before_nodes=True,
 )
