@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
-from components.addons import Addons, AddonsArgs
+from components.addons import Addons, AddonsArgs, combine
 from components.build_access import BuildAccess, BuildAccessArgs
 from components.cluster import Cluster, ClusterArgs
 from components.database import Database, DatabaseArgs
@@ -60,6 +60,13 @@ cluster = Cluster(
     ),
     opts=on_aws,
 )
+# The add-ons nodes need to become Ready (vpc-cni and its Pod Identity role: the node role has no CNI permissions)
+# come before the node groups, which wait for them; the rest of the catalog after them (components/addons/).
+network_addons = Addons(
+    f"{env}-network-addons",
+    AddonsArgs.for_stack(cfg, cluster, None, network, phase="before-nodes"),
+    opts=on_aws,
+)
 node_pools = NodePools(
     f"{env}-nodes",
     NodePoolsArgs(
@@ -69,6 +76,7 @@ node_pools = NodePools(
         pools=cfg.node_pools,
         subnet_ids=network.private_subnet_ids,
         tags=cfg.tags,
+        depends_on=[network_addons],
     ),
     opts=on_aws,
 )
@@ -93,8 +101,11 @@ pulumi.export("clusterEndpoint", cluster.endpoint)
 pulumi.export("oidcIssuer", cluster.oidc_issuer)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("nodeRoleArns", node_role_arns)
-# ---- add-ons (components/addons/)
-addons = Addons(f"{env}-addons", AddonsArgs.for_stack(cfg, cluster, node_pools, network), opts=on_aws)
+# ---- add-ons (components/addons/): the rest of the catalog, after the node groups; one view of both phases
+addons = combine(
+    network_addons,
+    Addons(f"{env}-addons", AddonsArgs.for_stack(cfg, cluster, node_pools, network, phase="after-nodes"), opts=on_aws),
+)
 pulumi.export("addons", addons.summary)
 # ---- data: database, registries, build access (components/database.py, registry.py, build_access.py)
 database = None
@@ -125,7 +136,7 @@ if cfg.data.database:
                 controller_role_arn=addons.role_arns["external-secrets"],
                 secret_arn=database.master_secret_arn,
                 kms_key_arn=database.kms_key_arn,
-                depends_on=[addons],
+                depends_on=list(addons.components),
             ),
             opts=on_aws,
         )
@@ -176,7 +187,7 @@ if cfg.gitops.enabled:
             db_endpoint=database.endpoint if database is not None else None,
             repo_token=pulumi.Config("platform").get_secret("gitopsRepoToken"),
             # Argo CD's pods need nodes, and DNS and the other add-ons before its first sync.
-            depends_on=[node_pools.system_node_group, addons],
+            depends_on=[node_pools.system_node_group, *addons.components],
         ),
     )
     if gitops.admin_password is not None:

@@ -52,6 +52,9 @@ class NodePoolsArgs:
     pools: Sequence[NodePool]
     subnet_ids: Sequence[pulumi.Input[str]]  # the private subnets: every pool spreads over all of them
     tags: Mapping[str, str]  # the stack's tags: tag specifications do not get the provider's default tags
+    # What every node group waits for besides its role and the Pod Identity agent: the add-ons nodes need to
+    # become Ready (the "before-nodes" Addons component: vpc-cni with its Pod Identity role).
+    depends_on: Sequence[pulumi.Resource] = ()
 
 
 class NodePools(pulumi.ComponentResource):
@@ -137,8 +140,9 @@ class NodePools(pulumi.ComponentResource):
                 tags=naming.name_tag(env, f"node-group-{pool.name}"),
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    # Nodes need their role's policies to join, and the Pod Identity agent for the VPC CNI's role.
-                    depends_on=[*attachments, cluster.pod_identity_addon],
+                    # Nodes need their role's policies to join, the Pod Identity agent and the VPC CNI with its own
+                    # role (the node role has no CNI permissions): without them the first nodes stay NotReady.
+                    depends_on=[*attachments, cluster.pod_identity_addon, *args.depends_on],
                     # desiredSize is the starting size; afterwards autoscaling (or an operator) owns it.
                     ignore_changes=["scalingConfig.desiredSize"],
                 ),

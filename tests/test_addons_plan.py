@@ -17,8 +17,14 @@ AWS_RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES}
 INSTALL_TYPES = ("aws:eks/addon:Addon", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release")
 
 
+def addon_components(plan) -> tuple[str, str]:
+    """The two Addons components of a stack: before the node groups, then after them."""
+    env = plan.config.environment.name
+    return f"{env}-network-addons", f"{env}-addons"
+
+
 def addon_resources(plan):
-    return [r for r in plan.resources if r.component == f"{plan.config.environment.name}-addons"]
+    return [r for r in plan.resources if r.component in addon_components(plan)]
 
 
 def installed(plan) -> dict[str, object]:
@@ -142,3 +148,39 @@ def test_gitops_gets_the_role_arns_and_enabled_addons(prod_plan):
         pytest.skip("no Argo CD cluster Secret in this plan")
     text = json.dumps([s.inputs.get("metadata") for s in secrets])
     assert "eks-platform-prod-external-dns" in text
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_gitops_gets_both_phases(plans, stack):
+    """vpc-cni (installed before the node groups) reaches GitOps like every other add-on."""
+    plan = plans[stack]
+    [secret] = [
+        r for r in plan.resources if r.type == "kubernetes:core/v1:Secret" and r.name == f"{stack}-gitops-cluster"
+    ]
+    labels, annotations = secret.inputs["metadata"]["labels"], secret.inputs["metadata"]["annotations"]
+    summary = plan.outputs["addons"]
+    assert {k.removeprefix("enable_") for k in labels if k.startswith("enable_")} >= {
+        n.replace("-", "_") for n in summary
+    }
+    roles = {n: e["roleArn"] for n, e in summary.items() if e["roleArn"]}
+    assert {n for n in roles} >= {"vpc-cni", "external-secrets"}
+    for name, arn in roles.items():
+        assert annotations[f"{name.replace('-', '_')}_iam_role_arn"] == arn, name
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_only_what_nodes_need_is_installed_before_them(plans, stack):
+    """vpc-cni (and its role) in the small before-nodes component, every other add-on after the node groups, each
+    exactly once; the stack output lists both."""
+    plan = plans[stack]
+    before, after = addon_components(plan)
+    inst = installed(plan)
+    assert {n for n, r in inst.items() if r.component == before} == {"vpc-cni"}
+    assert {n for n, r in inst.items() if r.component == after} == set(inst) - {"vpc-cni"}
+    assert {n for n in inst if CATALOG[n].before_nodes} == {"vpc-cni"}
+    installs = [r for r in addon_resources(plan) if r.type in INSTALL_TYPES]
+    assert len(installs) == len(inst)  # nothing installed twice
+    [role] = [r for r in addon_resources(plan) if r.component == before and r.type == "aws:iam/role:Role"]
+    assert role.inputs["name"] == f"eks-platform-{stack}-vpc-cni"
+    # Per-add-on resources keep their names (and URNs) whichever phase installs them.
+    assert inst["vpc-cni"].name == f"{stack}-addons-vpc-cni"

@@ -217,6 +217,64 @@ def test_node_groups_wait_for_role_policies_and_the_pod_identity_agent(plans, st
         assert attachments <= set(group.dependencies)
 
 
+def waits_for(plan, resource) -> set[str]:
+    """URNs a resource waits for, transitively: its dependencies (property dependencies too) and those of its
+    parent components (a component's `depends_on` reaches every child)."""
+    by_urn = {r.urn: r for r in plan.resources}
+    seen: set[str] = set()
+    todo = [resource.urn]
+    while todo:
+        r = by_urn[todo.pop()]
+        direct = [*r.dependencies, *(u for urns in r.property_dependencies.values() for u in urns)]
+        if r.parent in by_urn:
+            direct.append(r.parent)
+        for urn in direct:
+            if urn not in seen:
+                seen.add(urn)
+                todo.append(urn)
+    return seen
+
+
+def vpc_cni(plan):
+    [addon] = [r for r in plan.resources if r.type == "aws:eks/addon:Addon" and r.inputs["addonName"] == "vpc-cni"]
+    return addon
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_node_groups_wait_for_the_vpc_cni_and_its_role(plans, stack):
+    """The node role has no CNI permissions: vpc-cni and its Pod Identity role (the add-on owns the association)
+    exist before any node, or the first nodes sit NotReady (terraform-aws-eks's `before_compute`)."""
+    plan = plans[stack]
+    cni = vpc_cni(plan)
+    [association] = cni.inputs["podIdentityAssociations"]
+    [role] = [r for r in plan.resources if r.type == "aws:iam/role:Role" and r.urn in cni.dependencies]
+    assert association["roleArn"].endswith(f"/{role.inputs['name']}")
+    groups = [r for r in plan.resources if r.type == "aws:eks/nodeGroup:NodeGroup"]
+    assert {g.name for g in groups} == {g.name for g in node_groups(plan).values()}
+    for group in groups:
+        assert cni.urn in group.dependencies, group.name  # directly, not only through the cluster
+        assert role.urn in group.dependencies, group.name
+    # ... and never the other way round (that would be a cycle, or vpc-cni waiting for nodes it must make Ready).
+    upstream = waits_for(plan, cni)
+    assert not upstream & {g.urn for g in groups}
+    assert not {r.urn for r in plan.resources if r.component == f"{stack}-nodes"} & upstream
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_karpenter_nodes_come_after_the_vpc_cni(plans, stack):
+    """Karpenter launches nodes only once its chart runs on the system pool, which waits for vpc-cni."""
+    plan = plans[stack]
+    karpenter = [r for r in plan.resources if r.component == f"{stack}-karpenter"]
+    if not karpenter:
+        pytest.skip("Karpenter is off in this stack")
+    cni = vpc_cni(plan)
+    pools = [r for r in karpenter if r.type == "kubernetes:karpenter.sh/v1:NodePool"]
+    chart = [r for r in karpenter if r.type == "kubernetes:helm.sh/v4:Chart"]
+    assert pools and chart
+    for r in (*pools, *chart):
+        assert cni.urn in waits_for(plan, r), r.name
+
+
 # ---------------------------------------------------------------------------------------------- config errors
 
 DEV = read_stack_file(ROOT / "Pulumi.dev.yaml")
