@@ -694,12 +694,27 @@ def _write(path: Path, text: str) -> None:
         raise fail(f"error: cannot write {path}: {exc.strerror}", EXIT_USAGE) from None
 
 
+# Offline commands hold no child processes or threads once they return; after an offline plan, tearing down
+# the interpreter's module graph (pulumi, pulumi_aws, pulumi_kubernetes) costs more than half a second.
+FAST_EXIT_COMMANDS = frozenset({"plan", "policy", "diff-envs"})
+
+
 def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except SystemExit as exc:
+        command = next((a for a in sys.argv[1:] if not a.startswith("-")), "")
+        if command in FAST_EXIT_COMMANDS and os.environ.get("PLATFORMCTL_NO_FAST_EXIT") is None:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if not isinstance(exc.code, int | None):
+                print(exc.code, file=sys.stderr)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        raise
 
 
 if __name__ == "__main__":
