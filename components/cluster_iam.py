@@ -74,7 +74,9 @@ def pod_identity_trust_policy(cluster_arn_: str, namespace: str, service_account
     """Trust policy of an EKS Pod Identity role: only this cluster's `namespace/service_account` may assume it.
 
     EKS Pod Identity adds session tags (eks-cluster-arn, kubernetes-namespace, kubernetes-service-account) to
-    the AssumeRole request, so the trust policy pins all three."""
+    the AssumeRole request, so the trust policy pins all three, plus the cluster's account (confused-deputy
+    guard; the account is the cluster ARN's). The one trust policy of every Pod Identity role in the stack."""
+    account_id = cluster_arn_.split(":")[4]
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -85,10 +87,11 @@ def pod_identity_trust_policy(cluster_arn_: str, namespace: str, service_account
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
                 "Condition": {
                     "StringEquals": {
+                        "aws:SourceAccount": account_id,
+                        "aws:RequestTag/eks-cluster-arn": cluster_arn_,
                         "aws:RequestTag/kubernetes-namespace": namespace,
                         "aws:RequestTag/kubernetes-service-account": service_account,
                     },
-                    "ArnEquals": {"aws:RequestTag/eks-cluster-arn": cluster_arn_},
                 },
             }
         ],

@@ -72,11 +72,14 @@ def test_pod_identity_trust_is_pinned_to_cluster_namespace_and_service_account()
     [st] = statements(doc)
     assert st["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert st["Action"] == ["sts:AssumeRole", "sts:TagSession"]
-    assert st["Condition"]["StringEquals"] == {
-        "aws:RequestTag/kubernetes-namespace": "kube-system",
-        "aws:RequestTag/kubernetes-service-account": "karpenter",
+    assert st["Condition"] == {
+        "StringEquals": {
+            "aws:SourceAccount": "1",
+            "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:eu-west-1:1:cluster/c",
+            "aws:RequestTag/kubernetes-namespace": "kube-system",
+            "aws:RequestTag/kubernetes-service-account": "karpenter",
+        }
     }
-    assert st["Condition"]["ArnEquals"] == {"aws:RequestTag/eks-cluster-arn": "arn:aws:eks:eu-west-1:1:cluster/c"}
 
 
 def test_irsa_trust_is_pinned_to_one_service_account():

@@ -191,9 +191,10 @@ def test_controller_role_uses_pod_identity(plans, stack):
     controller = roles[assoc.property_dependencies["roleArn"][0]]
     [trust] = json.loads(controller.inputs["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
-    assert trust["Condition"]["ArnEquals"] == {
-        "aws:RequestTag/eks-cluster-arn": f"arn:aws:eks:eu-west-1:123456789012:cluster/eks-platform-{stack}"
-    }
+    pinned = trust["Condition"]["StringEquals"]
+    cluster_arn = f"arn:aws:eks:eu-west-1:123456789012:cluster/eks-platform-{stack}"
+    assert pinned["aws:RequestTag/eks-cluster-arn"] == cluster_arn
+    assert pinned["aws:SourceAccount"] == "123456789012"
     inline = one(plan, "aws:iam/rolePolicy:RolePolicy")
     doc = json.loads(inline.inputs["policy"])
     sids = {s["Sid"]: s for s in doc["Statement"]}

@@ -103,23 +103,13 @@ def document(*statements: Doc) -> Doc:
 
 def pod_identity_trust_policy(account_id: str, cluster_arn: str, namespace: str, service_account: str) -> Doc:
     """EKS Pod Identity may assume the role only for one service account of one namespace of this cluster
-    (the session tags Pod Identity sets), from this account (confused-deputy guard)."""
-    return document(
-        {
-            "Sid": "EksPodIdentity",
-            "Effect": "Allow",
-            "Principal": {"Service": "pods.eks.amazonaws.com"},
-            "Action": ["sts:AssumeRole", "sts:TagSession"],
-            "Condition": {
-                "StringEquals": {
-                    "aws:SourceAccount": account_id,
-                    "aws:RequestTag/eks-cluster-arn": cluster_arn,
-                    "aws:RequestTag/kubernetes-namespace": namespace,
-                    "aws:RequestTag/kubernetes-service-account": service_account,
-                }
-            },
-        }
-    )
+    (the session tags Pod Identity sets), from this account: the cluster's trust policy, checked against the
+    account the add-on context expects."""
+    from components.cluster_iam import pod_identity_trust_policy as trust
+
+    if cluster_arn.split(":")[4] != account_id:
+        raise ValueError(f"cluster {cluster_arn} is not in account {account_id}")
+    return trust(cluster_arn, namespace, service_account)
 
 
 # ------------------------------------------------------------------------------------------- EKS add-ons
