@@ -21,8 +21,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import cluster_iam, karpenter_iam, naming
+from components import karpenter_iam, naming
 from components.cluster import Cluster
+from components.node_pools import node_role
 from components.versions import HELM_CHARTS
 from platformctl.config.karpenter import KarpenterConfig, KarpenterNodePool
 from platformctl.config.node_pools import POOL_LABEL, SYSTEM_POOL, SYSTEM_TAINT
@@ -162,22 +163,9 @@ class Karpenter(pulumi.ComponentResource):
             return naming.name_tag(env, f"karpenter-{what}")
 
         # --- the nodes Karpenter launches: their role, instance profile and access entry
-        self.node_role = aws.iam.Role(
-            f"{name}-node-role",
-            assume_role_policy=json.dumps(cluster_iam.ec2_trust_policy(partition)),
-            description=f"{physical}: nodes launched by Karpenter",
-            tags=tags("node-role"),
-            opts=child,
+        self.node_role, attachments = node_role(
+            f"{name}-node-role", f"{physical}: nodes launched by Karpenter", tags("node-role"), partition, child
         )
-        attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-role-{policy}",
-                role=self.node_role.name,
-                policy_arn=cluster_iam.managed_policy_arn(policy, partition),
-                opts=child,
-            )
-            for policy in cluster_iam.NODE_MANAGED_POLICIES
-        ]
         self.instance_profile = aws.iam.InstanceProfile(
             f"{name}-node-profile",
             role=self.node_role.name,

@@ -73,22 +73,13 @@ class NodePools(pulumi.ComponentResource):
         partition = cluster.partition
         child = pulumi.ResourceOptions(parent=self)
 
-        self.node_role = aws.iam.Role(
+        self.node_role, attachments = node_role(
             f"{name}-node-role",
-            assume_role_policy=json.dumps(cluster_iam.ec2_trust_policy(partition)),
-            description=f"{cluster.physical_name}: managed node group nodes",
-            tags=naming.name_tag(env, "node-role"),
-            opts=child,
+            f"{cluster.physical_name}: managed node group nodes",
+            naming.name_tag(env, "node-role"),
+            partition,
+            child,
         )
-        attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-role-{policy}",
-                role=self.node_role.name,
-                policy_arn=cluster_iam.managed_policy_arn(policy, partition),
-                opts=child,
-            )
-            for policy in cluster_iam.NODE_MANAGED_POLICIES
-        ]
 
         self.volume_kms_key = aws.kms.Key(
             f"{name}-volume-key",
@@ -188,3 +179,27 @@ class NodePools(pulumi.ComponentResource):
             tags=naming.name_tag(args.environment, f"launch-template-{pool.name}"),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def node_role(
+    name: str, description: str, tags: dict[str, str], partition: str, opts: pulumi.ResourceOptions
+) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+    """An EC2 node role with exactly the managed policies nodes need (worker, ECR read-only, SSM): shared by
+    managed node groups and Karpenter's nodes. The VPC CNI's permissions live on its own Pod Identity role."""
+    role = aws.iam.Role(
+        name,
+        assume_role_policy=json.dumps(cluster_iam.ec2_trust_policy(partition)),
+        description=description,
+        tags=tags,
+        opts=opts,
+    )
+    attachments = [
+        aws.iam.RolePolicyAttachment(
+            f"{name}-{policy}",
+            role=role.name,
+            policy_arn=cluster_iam.managed_policy_arn(policy, partition),
+            opts=opts,
+        )
+        for policy in cluster_iam.NODE_MANAGED_POLICIES
+    ]
+    return role, attachments
