@@ -11,6 +11,7 @@ import contextlib
 import difflib
 import json
 import re
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,48 +130,30 @@ class StackConfig:
         return netmath.compute_subnets(n.vpc_cidr, n.az_count)
 
 
+def _model_in(tp: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation: Annotated[X, ...], X | None, list[X], dict[str, X]."""
+    if typing.get_origin(tp) is typing.Annotated:
+        return _model_in(typing.get_args(tp)[0])
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp
+    for arg in typing.get_args(tp):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
 def _allowed_keys_at(model: Any, loc: tuple) -> list[str]:
     """The camelCase keys a model accepts at `loc`, for 'did you mean' hints."""
-    current = model
+    current = _model_in(model)
     for part in loc:
-        if isinstance(part, int):
-            args = getattr(current, "__args__", None) or (getattr(current, "__origin__", None) and current.__args__)
-            current = args[0] if args else None
-            continue
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            match = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
-            current = match.annotation if match else None
-        else:
+        if current is None:
             return []
-        current = _unwrap(current)
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or n for n, f in current.model_fields.items()]
-    return []
-
-
-def _unwrap(tp: Any) -> Any:
-    """Annotated[X, ...] / X | None / list[X] -> the model inside, if any."""
-    for _ in range(4):
-        meta = getattr(tp, "__metadata__", None)
-        if meta is not None:
-            tp = tp.__origin__
-            continue
-        args = [a for a in getattr(tp, "__args__", ()) if a is not type(None)]
-        if getattr(tp, "__origin__", None) in (list, tuple) and args:
-            tp = args[0]
-            continue
-        if args and getattr(tp, "__origin__", None) is None and len(args) == 1:
-            tp = args[0]
-            continue
-        if type(tp).__name__ in ("UnionType",) or getattr(tp, "__origin__", None) is __import__("typing").Union:
-            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-            tp = models[0] if models else tp
-            if not models:
-                break
-            continue
-        break
-    return tp
+        if isinstance(part, int):
+            continue  # a list item: _model_in already unwrapped list[X] to X
+        field = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
+        current = _model_in(field.annotation) if field is not None else None
+    return [f.alias or n for n, f in current.model_fields.items()] if current is not None else []
 
 
 def _problems_from(section: str, exc: ValidationError) -> list[Problem]:
