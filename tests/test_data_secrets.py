@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -28,13 +26,10 @@ class Registered:
 
 def run_component(build) -> list[Registered]:
     """Run `build()` under Pulumi mocks; what the engine received, per resource."""
-    import pulumi
     from pulumi.runtime import mocks
-    from pulumi.runtime.stack import wait_for_rpcs
-    from pulumi.runtime.sync_await import _sync_await
 
     from platformctl import mock_outputs
-    from platformctl.engine import _struct_to_dict, plain
+    from platformctl.engine import _struct_to_dict, plain, run_with_mocks
 
     registered: list[Registered] = []
     ctx = mock_outputs.Ctx(region="eu-west-1")
@@ -55,20 +50,8 @@ def run_component(build) -> list[Registered]:
             )
             return response
 
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        monitor = Monitor(Mocks())
-        pulumi.runtime.set_mocks(monitor.mocks, project="eks-platform", stack="test", preview=False, monitor=monitor)
-        try:
-            build()
-            _sync_await(wait_for_rpcs())
-        finally:
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
-            asyncio.set_event_loop(None)
-
-    contextvars.Context().run(run)
+    monitor = Monitor(Mocks())
+    run_with_mocks(build, monitor.mocks, project="eks-platform", stack="test", monitor=monitor)
     return registered
 
 
