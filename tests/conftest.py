@@ -31,3 +31,23 @@ def prod_plan():
 @pytest.fixture(scope="session")
 def plans(dev_plan, prod_plan):
     return {"dev": dev_plan, "prod": prod_plan}
+
+
+@pytest.fixture
+def plan_with_edited_config(tmp_path):
+    """`platformctl plan STACK --config-file F` where F is the stack's file after `edit(config)`:
+    returns (exit code, output lines). The CLI path every bad-config test goes through."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from platformctl.cli import app
+
+    def run(stack: str, edit) -> tuple[int, list[str]]:
+        doc = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+        edit(doc["config"])
+        path = tmp_path / f"edited-{stack}.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        result = CliRunner().invoke(app, ["plan", stack, "--config-file", str(path)])
+        return result.exit_code, result.output.strip().splitlines()
+
+    return run

@@ -6,11 +6,8 @@ import copy
 from pathlib import Path
 
 import pytest
-import yaml
-from typer.testing import CliRunner
 
 from components.addons.catalog import enabled_addons
-from platformctl.cli import app
 from platformctl.config import ConfigError, load_stack_config, read_stack_file, validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,13 +158,12 @@ def test_per_addon_overrides_and_settings_round_trip():
     assert cfg.addons.settings("external-secrets").path_prefix == "team-a/dev/"
 
 
-def test_unknown_addon_exits_2_from_the_cli(tmp_path):
-    doc = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
-    doc["config"]["platform:addons"]["externalDNS"] = {"enabled": True}
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump(doc))
-    result = CliRunner().invoke(app, ["plan", "dev", "--config-file", str(bad)])
-    assert result.exit_code == 2, result.output
-    assert result.output.strip().splitlines() == [
+def test_unknown_addon_exits_2_from_the_cli(plan_with_edited_config):
+    def edit(config):
+        config["platform:addons"]["externalDNS"] = {"enabled": True}
+
+    code, lines = plan_with_edited_config("dev", edit)
+    assert code == 2, lines
+    assert lines == [
         "platform:addons.externalDNS: unknown add-on; did you mean 'externalDns'? (got {\"enabled\": true})"
     ]

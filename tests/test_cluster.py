@@ -6,20 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
-from typer.testing import CliRunner
 
 from components import cluster_iam
 from components.cluster import kubeconfig_server, without_creator_admin
 from components.versions import EKS_ADDON_VERSIONS
-from platformctl.cli import app
 from platformctl.config import ConfigError, read_stack_file, validate
 from policies.rules import encryption, hardening, tags
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES}
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-runner = CliRunner()
 
 
 def mine(plan, component="cluster"):
@@ -285,14 +281,13 @@ def _with(base, section, **changes):
     return values
 
 
-def test_prod_public_endpoint_open_to_the_world_exits_2(tmp_path):
-    doc = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
-    doc["config"]["platform:cluster"]["endpoint"] = {"publicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump(doc))
-    result = runner.invoke(app, ["plan", "prod", "--config-file", str(bad)])
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
+def test_prod_public_endpoint_open_to_the_world_exits_2(plan_with_edited_config):
+    def edit(config):
+        config["platform:cluster"]["endpoint"] = {"publicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}
+
+    code, lines = plan_with_edited_config("prod", edit)
+    assert code == 2
+    assert lines == [
         "platform:cluster.endpoint.publicAccessCidrs[0]: the public endpoint must not be open to the whole internet "
         'in production (got "0.0.0.0/0")'
     ]

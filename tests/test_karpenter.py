@@ -6,20 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
-from typer.testing import CliRunner
 
 from components import karpenter_iam
 from components.karpenter import chart_values, ec2_node_class_spec, node_pool_spec
 from components.versions import HELM_CHARTS
-from platformctl.cli import app
 from platformctl.config import ConfigError, read_stack_file, validate
 from platformctl.config.karpenter import KarpenterConfig, KarpenterNodePool
 from policies.rules import encryption, hardening, tags
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES}
-runner = CliRunner()
 
 SCOPE = karpenter_iam.ControllerScope(
     partition="aws",
@@ -317,29 +313,25 @@ def _karpenter(base, pool_changes=None, **changes):
     return values
 
 
-def test_unknown_instance_family_format_exits_2(tmp_path):
-    doc = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
-    doc["config"]["platform:karpenter"]["nodePools"][0]["instanceFamilies"] = ["m7i.large"]
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump(doc))
-    result = runner.invoke(app, ["plan", "dev", "--config-file", str(bad)])
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
+def test_unknown_instance_family_format_exits_2(plan_with_edited_config):
+    def edit(config):
+        config["platform:karpenter"]["nodePools"][0]["instanceFamilies"] = ["m7i.large"]
+
+    code, lines = plan_with_edited_config("dev", edit)
+    assert code == 2
+    assert lines == [
         "platform:karpenter.nodePools[0].instanceFamilies: 'm7i.large' is not an instance family like m7i, c7g or "
         'm7i-flex (a family has no size: m7i, not m7i.large) (got ["m7i.large"])'
     ]
 
 
-def test_empty_karpenter_pool_list_exits_2(tmp_path):
-    doc = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
-    doc["config"]["platform:karpenter"]["nodePools"] = []
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump(doc))
-    result = runner.invoke(app, ["plan", "dev", "--config-file", str(bad)])
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
-        "platform:karpenter.nodePools: must list at least one NodePool when Karpenter is enabled (got [])"
-    ]
+def test_empty_karpenter_pool_list_exits_2(plan_with_edited_config):
+    def edit(config):
+        config["platform:karpenter"]["nodePools"] = []
+
+    code, lines = plan_with_edited_config("dev", edit)
+    assert code == 2
+    assert lines == ["platform:karpenter.nodePools: must list at least one NodePool when Karpenter is enabled (got [])"]
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
-from typer.testing import CliRunner
 
 from components.node_pools import root_volumes
-from platformctl.cli import app
 from platformctl.config import ConfigError, read_stack_file, validate
 from platformctl.config.node_pools import (
     NodePool,
@@ -21,7 +18,6 @@ from platformctl.config.node_pools import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-runner = CliRunner()
 SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}
 
 
@@ -293,16 +289,13 @@ def _pools(base, index, **changes):
     return values
 
 
-def test_empty_pool_list_exits_2(tmp_path):
-    doc = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
-    doc["config"]["platform:nodePools"] = []
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump(doc))
-    result = runner.invoke(app, ["plan", "dev", "--config-file", str(bad)])
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
-        "platform:nodePools: list should have at least 1 item after validation, not 0 (got [])"
-    ]
+def test_empty_pool_list_exits_2(plan_with_edited_config):
+    def edit(config):
+        config["platform:nodePools"] = []
+
+    code, lines = plan_with_edited_config("dev", edit)
+    assert code == 2
+    assert lines == ["platform:nodePools: list should have at least 1 item after validation, not 0 (got [])"]
 
 
 @pytest.mark.parametrize(
