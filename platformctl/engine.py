@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 import yaml
 
 from platformctl import mock_outputs
-from platformctl.config import StackConfig, load_stack_config, read_stack_file
-from platformctl.config.stack import SecretValue, short_stack_name, stack_file
+from platformctl.config import StackConfig
+from platformctl.config.stack import SecretValue, short_stack_name, stack_file, validate_file
 from platformctl.paths import project_root
 from platformctl.plan import Plan, PlanResource
 from policies.rules.aws_taggable import is_taggable
@@ -181,8 +181,7 @@ def run_plan(stack: str, config_file: Path | None = None, project_dir: Path | No
     """
     project_dir = (project_dir or project_root()).resolve()
     path = Path(config_file) if config_file else stack_file(project_dir, stack)
-    cfg = load_stack_config(stack, path, project_dir)
-    values = read_stack_file(path)
+    cfg, values = validate_file(path, stack)
     return _run(project_dir, short_stack_name(stack), cfg, values)
 
 

@@ -317,9 +317,14 @@ def load_stack_config(stack: str, config_file: Path | None = None, project_dir: 
 
     project_dir = project_dir or project_root()
     path = config_file or stack_file(project_dir, stack)
-    values = read_stack_file(Path(path))
+    return validate_file(Path(path), stack)[0]
+
+
+def validate_file(path: Path, stack: str) -> tuple[StackConfig, dict[str, Any]]:
+    """Read one stack file once: its validated config and its raw values (what the engine hands a program)."""
+    values = read_stack_file(path)
     try:
-        return validate(values, short_stack_name(stack))
+        return validate(values, short_stack_name(stack)), values
     except ConfigError as exc:
         exc.source = str(path)
         raise
