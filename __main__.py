@@ -11,6 +11,8 @@ from components import naming
 from components.addons import Addons, AddonsArgs, combine
 from components.build_access import BuildAccess, BuildAccessArgs
 from components.cluster import Cluster, ClusterArgs
+from components.config import ConfigError
+from components.config.stack import from_pulumi_runtime
 from components.database import Database, DatabaseArgs
 from components.gitops import GitOps, GitOpsArgs
 from components.karpenter import Karpenter, KarpenterArgs
@@ -18,8 +20,6 @@ from components.network import Network, NetworkArgs
 from components.node_pools import NodePools, NodePoolsArgs
 from components.registry import Registry, RegistryArgs
 from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs
-from platformctl.config import ConfigError
-from platformctl.config.stack import from_pulumi_runtime
 
 try:
     cfg = from_pulumi_runtime()

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import data_iam, naming
-from platformctl.config.data import BuildAccessConfig
+from components.config.data import BuildAccessConfig
 
 
 @dataclass(frozen=True)

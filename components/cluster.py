@@ -21,8 +21,8 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from components import cluster_iam, iam, naming
+from components.config.cluster import CONTROL_PLANE_LOG_TYPES, ClusterConfig
 from components.versions import EKS_ADDON_VERSIONS
-from platformctl.config.cluster import CONTROL_PLANE_LOG_TYPES, ClusterConfig
 
 EKS_CLUSTER_TYPE = "aws:eks/cluster:Cluster"
 

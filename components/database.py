@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import data_iam, iam, naming
-from platformctl.config.data import DatabaseConfig
+from components.config.data import DatabaseConfig
 
 PORT = 5432
 # RDS's current default CA (RSA 2048, valid to 2061); clients verify the server with the RDS CA bundle.

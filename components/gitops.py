@@ -23,8 +23,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import yaml
 
+from components.config.gitops import GITOPS_ADDONS, GitOpsConfig, Sso, is_ssh_url
 from components.versions import HELM_CHARTS
-from platformctl.config.gitops import GITOPS_ADDONS, GitOpsConfig, Sso, is_ssh_url
 
 NAMESPACE = "argocd"
 # The chart's resource names derive from the release name (argocd-server, argocd-repo-server, ...).

@@ -23,10 +23,10 @@ import pulumi_kubernetes as k8s
 
 from components import karpenter_iam, naming
 from components.cluster import Cluster
+from components.config.karpenter import KarpenterConfig, KarpenterNodePool
+from components.config.node_pools import POOL_LABEL, SYSTEM_POOL, SYSTEM_TAINT
 from components.node_pools import node_role
 from components.versions import HELM_CHARTS
-from platformctl.config.karpenter import KarpenterConfig, KarpenterNodePool
-from platformctl.config.node_pools import POOL_LABEL, SYSTEM_POOL, SYSTEM_TAINT
 
 NAMESPACE = "kube-system"  # Karpenter's recommended namespace: it runs next to the other cluster-critical pods
 SERVICE_ACCOUNT = "karpenter"

@@ -9,8 +9,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam, naming
+from components.config.network import NetworkConfig
 from components.netmath import SubnetLayout
-from platformctl.config.network import NetworkConfig
 
 # Interface endpoints whose AWS service name is not com.amazonaws.<region>.<key>.
 _ENDPOINT_SERVICE = {"ecr.api": "ecr.api", "ecr.dkr": "ecr.dkr"}

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 
 from components import cluster_iam, naming
 from components.cluster import Cluster
-from platformctl.config.node_pools import SYSTEM_POOL, NodePool, effective_labels, effective_taints
+from components.config.node_pools import SYSTEM_POOL, NodePool, effective_labels, effective_taints
 
 # Kubernetes taint effect -> EKS API spelling.
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import data_iam, naming
-from platformctl.config.data import RegistriesConfig
+from components.config.data import RegistriesConfig
 
 
 @dataclass(frozen=True)

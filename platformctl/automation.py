@@ -95,7 +95,7 @@ def parse_stack(name: str, project_dir: Path) -> StackRef:
 
 def resolve_stack(name: str, project_dir: Path, *, validate: bool = True) -> StackRef:
     """Parse the name and read the stack's config: its file must exist and (when `validate`) be valid."""
-    from platformctl.config import ConfigError, load_stack_config
+    from components.config import ConfigError, load_stack_config
 
     ref = parse_stack(name, project_dir)
     if not (project_dir / f"Pulumi.{ref.short}.yaml").is_file():
@@ -111,7 +111,7 @@ def resolve_stack(name: str, project_dir: Path, *, validate: bool = True) -> Sta
 
 def production_flag(ref: StackRef, project_dir: Path) -> bool:
     """Whether the stack's config marks it production; an unreadable config counts as production (safe side)."""
-    from platformctl.config.stack import read_stack_file
+    from components.config.stack import read_stack_file
 
     try:
         values = read_stack_file(project_dir / f"Pulumi.{ref.short}.yaml")

@@ -53,7 +53,7 @@ def _debug() -> bool:
 
 def load_plan(stack: str, config_file: Path | None):
     """Run the offline plan; config errors exit 2 with one line per problem, never a traceback."""
-    from platformctl.config import ConfigError
+    from components.config import ConfigError
     from platformctl.engine import run_plan
 
     try:
@@ -140,7 +140,7 @@ def diff_envs(
 
     Example: `platformctl diff-envs dev prod -o env-diff.md`.
     """
-    from platformctl.config import ConfigError
+    from components.config import ConfigError
     from platformctl.diffenvs import diff_envs as render_diff
 
     try:

@@ -312,8 +312,8 @@ def _settings(plan: Plan) -> dict[tuple[str, str, str], Any]:
 
 def _flat_config(plan: Plan, project_dir: Path) -> dict[str, Any]:
     """The stack file's config as flat `namespace:key.path` -> value (secrets masked)."""
-    from platformctl.config import read_stack_file
-    from platformctl.config.stack import SecretValue
+    from components.config import read_stack_file
+    from components.config.stack import SecretValue
 
     try:
         values = read_stack_file(project_dir / f"Pulumi.{plan.stack}.yaml")

@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 
 import yaml
 
+from components.config import StackConfig
+from components.config.stack import SecretValue, short_stack_name, stack_file, validate_file
 from platformctl import mock_outputs
-from platformctl.config import StackConfig
-from platformctl.config.stack import SecretValue, short_stack_name, stack_file, validate_file
 from platformctl.paths import project_root
 from platformctl.plan import Plan, PlanResource
 from policies.rules.aws_taggable import is_taggable
@@ -177,7 +177,7 @@ def _project_name(project_dir: Path) -> str:
 def run_plan(stack: str, config_file: Path | None = None, project_dir: Path | None = None) -> Plan:
     """Validate the stack's config, run the program offline and return the recorded plan.
 
-    Raises `platformctl.config.ConfigError` (print `.lines`, exit 2) before anything is declared.
+    Raises `components.config.ConfigError` (print `.lines`, exit 2) before anything is declared.
     """
     project_dir = (project_dir or project_root()).resolve()
     path = Path(config_file) if config_file else stack_file(project_dir, stack)

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from platformctl.config.problems import ConfigError
+from components.config.problems import ConfigError
 
 __all__ = [
     "EXIT_FAIL",

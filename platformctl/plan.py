@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from platformctl.config import StackConfig
+    from components.config import StackConfig
 
 SCHEMA_VERSION = 1
 SCHEMA_FILE = Path(__file__).with_name("plan.schema.json")

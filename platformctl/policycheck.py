@@ -128,8 +128,8 @@ def run_policy_check(
     python: str | None = None,
 ) -> int:
     """Check the stack's offline plan against every policy pack; write the report; return the exit code."""
-    from platformctl.config import ConfigError
-    from platformctl.config.stack import short_stack_name
+    from components.config import ConfigError
+    from components.config.stack import short_stack_name
     from platformctl.paths import project_root
 
     started = time.perf_counter()

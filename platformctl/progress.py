@@ -618,8 +618,8 @@ def policy_markdown(p: StackProgress, project_dir: Path, *, project: str = "eks-
 
 def policy_report(p: StackProgress, project_dir: Path, *, project: str = "eks-platform") -> Any:
     """A `platformctl.reports.PolicyReport` from a run's policy events (same shape as `platformctl policy`)."""
+    from components.config import ConfigError, load_stack_config
     from platformctl.analyzer import Diagnostic
-    from platformctl.config import ConfigError, load_stack_config
     from platformctl.policycheck import policy_config_path
     from platformctl.reports import PolicyReport, PolicySummary
     from policies.rules.config import POLICIES, PolicyConfigError, for_pack, load_config_file

@@ -9,8 +9,8 @@ from components.addons.catalog import CATALOG, enabled_addons, is_enabled
 from components.addons.component import dependencies, in_phase, install_order, role_name, system_scheduling
 from components.addons.spec import AddonContext, AddonSpec, Scheduling, deep_merge
 from components.addons.specs import cert_manager, external_secrets, velero
-from platformctl.config.addons import AddonsConfig, addon_keys
-from platformctl.config.node_pools import POOL_LABEL, SYSTEM_TAINT
+from components.config.addons import AddonsConfig, addon_keys
+from components.config.node_pools import POOL_LABEL, SYSTEM_TAINT
 
 SYSTEM = system_scheduling({POOL_LABEL: "system", "team": "platform"}, [SYSTEM_TAINT])
 ZONE = "Z0PRODEXAMPLE0000001"

@@ -9,8 +9,8 @@ import pytest
 
 from components.addons.catalog import CATALOG
 from components.addons.component import system_scheduling
-from platformctl.config.addons import AddonsConfig
-from platformctl.config.node_pools import POOL_LABEL, SYSTEM_TAINT
+from components.config.addons import AddonsConfig
+from components.config.node_pools import POOL_LABEL, SYSTEM_TAINT
 
 ZONE = "Z0PRODEXAMPLE0000001"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from components.addons.catalog import enabled_addons
-from platformctl.config import ConfigError, load_stack_config, read_stack_file, validate
+from components.config import ConfigError, load_stack_config, read_stack_file, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = read_stack_file(ROOT / "Pulumi.dev.yaml")

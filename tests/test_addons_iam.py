@@ -9,7 +9,7 @@ import pytest
 from components.addons import iam
 from components.addons.catalog import CATALOG
 from components.addons.spec import AddonContext
-from platformctl.config.addons import AddonsConfig
+from components.config.addons import AddonsConfig
 
 ACCOUNT, REGION, CLUSTER = "123456789012", "eu-west-1", "eks-platform-prod"
 VPC_ARN = f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0abc"

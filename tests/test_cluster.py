@@ -9,8 +9,8 @@ import pytest
 
 from components import cluster_iam
 from components.cluster import kubeconfig_server, without_creator_admin
+from components.config import ConfigError, read_stack_file, validate
 from components.versions import EKS_ADDON_VERSIONS
-from platformctl.config import ConfigError, read_stack_file, validate
 from policies.rules import encryption, hardening, tags
 
 ROOT = Path(__file__).resolve().parent.parent

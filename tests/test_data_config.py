@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from components.config import ConfigError, read_stack_file, validate
 from components.versions import AURORA_POSTGRES_VERSIONS, POSTGRES_VERSIONS
-from platformctl.config import ConfigError, read_stack_file, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = read_stack_file(ROOT / "Pulumi.dev.yaml")

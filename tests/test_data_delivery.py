@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from components import data_iam
-from platformctl.config import load_stack_config
+from components.config import load_stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "build-images.yml"

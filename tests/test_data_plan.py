@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from platformctl.config import read_stack_file
+from components.config import read_stack_file
 from policies.rules import config as policy_config
 from policies.rules import encryption, hardening, tags
 

@@ -16,8 +16,8 @@ import yaml
 
 from components import gitops
 from components.addons.catalog import CATALOG
+from components.config.gitops import GITOPS_ADDONS, GitOpsConfig, Sso
 from components.versions import HELM_CHARTS
-from platformctl.config.gitops import GITOPS_ADDONS, GitOpsConfig, Sso
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORM = ROOT / "platform"
@@ -704,7 +704,7 @@ def test_plan_json_holds_no_secret_in_plaintext(tmp_path, prod_plan):
 
 
 def test_plan_without_a_database_has_no_database_annotations(tmp_path):
-    from platformctl.config import read_stack_file
+    from components.config import read_stack_file
     from platformctl.engine import run_plan
 
     values = read_stack_file(ROOT / "Pulumi.dev.yaml")

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from components import karpenter_iam
+from components.config import ConfigError, read_stack_file, validate
+from components.config.karpenter import KarpenterConfig, KarpenterNodePool
 from components.karpenter import chart_values, ec2_node_class_spec, node_pool_spec
 from components.versions import HELM_CHARTS
-from platformctl.config import ConfigError, read_stack_file, validate
-from platformctl.config.karpenter import KarpenterConfig, KarpenterNodePool
 from policies.rules import encryption, hardening, tags
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from components.node_pools import root_volumes
-from platformctl.config import ConfigError, read_stack_file, validate
-from platformctl.config.node_pools import (
+from components.config import ConfigError, read_stack_file, validate
+from components.config.node_pools import (
     NodePool,
     architecture,
     effective_labels,
     effective_taints,
     reserved_label_problem,
 )
+from components.node_pools import root_volumes
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}

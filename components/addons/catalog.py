@@ -25,7 +25,7 @@ from components.addons.specs import (
 )
 
 if TYPE_CHECKING:
-    from platformctl.config.addons import AddonsConfig
+    from components.config.addons import AddonsConfig
 
 CATALOG: dict[str, AddonSpec] = {
     m.SPEC.name: m.SPEC

@@ -27,7 +27,7 @@ from components import naming
 from components.addons import iam, kube
 from components.addons.catalog import CATALOG, enabled_addons
 from components.addons.spec import AddonContext, AddonSpec, Scheduling
-from platformctl.config.addons import AddonsConfig
+from components.config.addons import AddonsConfig
 
 Phase = Literal["all", "before-nodes", "after-nodes"]
 PHASES: tuple[str, ...] = ("all", "before-nodes", "after-nodes")
@@ -76,7 +76,7 @@ class AddonsArgs:
     def for_stack(cfg: Any, cluster: Any, node_pools: Any, network: Any, *, phase: Phase = "all") -> AddonsArgs:
         """Arguments from the stack config and the cluster, node pool and network components (`node_pools` is
         None for the "before-nodes" phase, declared before the node groups)."""
-        from platformctl.config.node_pools import SYSTEM_POOL, effective_labels, effective_taints
+        from components.config.node_pools import SYSTEM_POOL, effective_labels, effective_taints
 
         system_pool = next(p for p in cfg.node_pools if p.name == SYSTEM_POOL)
         groups = getattr(node_pools, "node_groups", ())
@@ -112,7 +112,7 @@ def _volume_key(cluster: Any, node_pools: Any) -> pulumi.Input[str]:
 
 def system_scheduling(labels: Mapping[str, str], taints: Sequence[Mapping[str, str]]) -> Scheduling:
     """Select the system pool by its pool label and tolerate its taints."""
-    from platformctl.config.node_pools import POOL_LABEL
+    from components.config.node_pools import POOL_LABEL
 
     selector = {POOL_LABEL: labels[POOL_LABEL]} if POOL_LABEL in labels else dict(labels)
     tolerations = tuple(

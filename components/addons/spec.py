@@ -3,7 +3,7 @@
 A spec is data plus pure functions of an `AddonContext` (plain strings, no Pulumi outputs), so values, IAM
 documents and Pod Identity bindings are unit-tested without an engine. Adding an add-on: write a module in
 `specs/` with a `SPEC`, register it in `catalog.py`, pin its version in `components/versions.py`, give it a
-key in `platformctl/config/addons.py`.
+key in `components/config/addons.py`.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class AddonContext:
     cluster_name: str
     kubernetes_version: str
     vpc_id: str
-    settings: Any  # this add-on's settings model from platform:addons (platformctl.config.addons)
+    settings: Any  # this add-on's settings model from platform:addons (components.config.addons)
     addons: Any = None  # the whole platform:addons section (AddonsConfig), for settings shared between add-ons
     enabled: frozenset[str] = frozenset()  # every enabled add-on of the stack
     system: Scheduling = field(default_factory=Scheduling)

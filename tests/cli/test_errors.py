@@ -6,8 +6,8 @@ import pytest
 from pulumi.automation import errors as auto_errors
 from pulumi.automation._cmd import CommandResult
 
+from components.config import ConfigError, Problem
 from platformctl import errors
-from platformctl.config import ConfigError, Problem
 
 
 def command_error(stderr: str = "", stdout: str = "", code: int = 255) -> Exception:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from platformctl.config import ConfigError, load_stack_config, read_stack_file, validate
+from components.config import ConfigError, load_stack_config, read_stack_file, validate
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = read_stack_file(ROOT / "Pulumi.dev.yaml")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from platformctl.config import read_stack_file
+from components.config import read_stack_file
 from platformctl.engine import run_with_mocks
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, RootModel
 
-from platformctl.config.stack import SECRET_KEYS, SECTIONS
+from components.config.stack import SECRET_KEYS, SECTIONS
 from platformctl.docs import current_block, diagram_block
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -404,7 +404,7 @@ def test_platform_passes_the_projects_workload_rules(env: str, manifests: list[M
 
 
 def test_kubernetes_version_falls_back_without_the_stack_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "platformctl.config", None)  # import fails
+    monkeypatch.setitem(sys.modules, "components.config", None)  # import fails
     versions, source = validate.kubernetes_versions.__wrapped__()
     assert versions == dict.fromkeys(ENVIRONMENTS, validate.FALLBACK_KUBERNETES_VERSION)
     assert source.startswith("fallback 1.35 (") and "Error" in source

@@ -29,7 +29,7 @@ SchemaKind = Literal["kubernetes", "custom"]
 
 
 def _stack_version(env: str) -> str:
-    from platformctl.config import load_stack_config  # optional: the config module of the Pulumi program
+    from components.config import load_stack_config  # optional: the config module of the Pulumi program
 
     config = load_stack_config(env)
     config = getattr(config, "config", config)  # the StackConfig itself, or an object wrapping it as `.config`
@@ -40,7 +40,7 @@ def _stack_version(env: str) -> str:
 def kubernetes_versions() -> tuple[dict[str, str], str]:
     """(environment -> Kubernetes minor version, where it came from).
 
-    The version of each stack's cluster (`platformctl.config.load_stack_config(env).cluster.version`); when that
+    The version of each stack's cluster (`components.config.load_stack_config(env).cluster.version`); when that
     module or a stack file is not available, 1.35 for every environment and the reason, for the summary line.
     """
     try:

@@ -2,7 +2,7 @@
 
 from components.addons import iam
 from components.addons.spec import SYSTEM_CRITICAL, AddonContext, AddonSpec, ServiceAccount, resources
-from platformctl.config.addons import cert_manager_zones
+from components.config.addons import cert_manager_zones
 
 SERVICE_ACCOUNT = ServiceAccount("cert-manager", "cert-manager")
 CLUSTER_ISSUER = "letsencrypt-dns01"

@@ -313,7 +313,7 @@ def read_stack_file(path: Path) -> dict[str, Any]:
 
 def load_stack_config(stack: str, config_file: Path | None = None, project_dir: Path | None = None) -> StackConfig:
     """Read and validate `Pulumi.<stack>.yaml` (or `config_file`)."""
-    from platformctl.paths import project_root
+    from components.paths import project_root
 
     project_dir = project_dir or project_root()
     path = config_file or stack_file(project_dir, stack)
