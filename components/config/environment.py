@@ -19,6 +19,9 @@ class EnvironmentConfig(Model):
     # Production stacks get the resilience invariants (NAT per AZ, 3+ AZs, private endpoint,
     # deletion protection, `protect`ed stateful resources, confirmation to destroy).
     production: bool = False
+    # The AWS account this stack deploys into (12 digits, quoted in YAML so it stays a string). The program's
+    # providers refuse any other account; platformctl checks the caller's identity against it before a deploy.
+    account: Annotated[str, Field(pattern=r"^[0-9]{12}$")]
 
 
 class TagsConfig(RootModel[dict[str, str]]):
