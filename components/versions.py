@@ -11,51 +11,104 @@ from __future__ import annotations
 KUBERNETES_VERSIONS: tuple[str, ...] = ("1.32", "1.33", "1.34", "1.35", "1.36")
 DEFAULT_KUBERNETES_VERSION = "1.35"
 
-# Helm charts Pulumi installs: key -> {"repo", "chart", "version"} (an exact chart version, never a range).
+# Helm charts Pulumi installs: key -> {"repo", "chart", "version", "digest"}: an exact chart version (never a range)
+# and the sha256 of its archive. `platformctl charts pull` fetches each into the verified chart cache and refuses an
+# archive with another digest; `platformctl charts lock` rewrites the digests after a version bump.
+# Where each digest was confirmed: the `digest` field of the version's entry in the repository's published
+# index.yaml (gh-pages of argoproj/argo-helm, aws/eks-charts, kubernetes-sigs/external-dns and metrics-server,
+# external-secrets/external-secrets, vmware-tanzu/helm-charts, kubernetes/autoscaler; kedacore/charts docs/), read
+# 2026-12-01. Three are empty because no public source reachable here publishes them: cert-manager
+# (charts.jetstack.io is not on GitHub), kube-prometheus-stack (its index.yaml exceeds what could be read) and
+# karpenter (OCI only, no index). Fill them with `platformctl charts lock cert-manager kube-prometheus-stack
+# karpenter` where the network allows; until then `charts pull` refuses those three ("no digest pinned").
 HELM_CHARTS: dict[str, dict[str, str]] = {
     # Argo CD v3.4 (argo-cd chart 9.5.x). Upgrade notes: https://argo-cd.readthedocs.io/en/stable/operator-manual/upgrading/
-    "argo-cd": {"repo": "https://argoproj.github.io/argo-helm", "chart": "argo-cd", "version": "9.5.14"},
+    "argo-cd": {
+        "repo": "https://argoproj.github.io/argo-helm",
+        "chart": "argo-cd",
+        "version": "9.5.14",
+        "digest": "sha256:dc3c2ce89c9cb42b289de80f5295d16d5e7f97f296333b71eb5dcfa25877d5fd",
+    },
     # Add-ons (components/addons/), each from its project's official chart repository.
-    # aws-load-balancer-controller 1.17.0 = controller v2.17.0: its IAM policy (components/addons/iam.py)
-    # follows that release's docs/install/iam_policy.json; re-check it when bumping.
+    # aws-load-balancer-controller 1.17.1 = controller v2.17.1: its IAM policy (components/addons/iam.py)
+    # follows that release's docs/install/iam_policy.json; re-check it when bumping. Not 1.17.0: its crds/ holds
+    # globalaccelerators.aga.k8s.aws twice (aga-crds.yaml and crds.yaml), which Helm tolerates but Chart v4 registers
+    # as two resources with one URN, failing the preview (found by the offline chart expansion).
     "aws-load-balancer-controller": {
         "repo": "https://aws.github.io/eks-charts",
         "chart": "aws-load-balancer-controller",
-        "version": "1.17.0",
+        "version": "1.17.1",
+        "digest": "sha256:51ed62aa261a1f5db8e51161641354cbcc5bbdc5a56f628bf0983f5588dec7c0",
     },
     "external-dns": {
         "repo": "https://kubernetes-sigs.github.io/external-dns/",
         "chart": "external-dns",
         "version": "1.20.0",
+        "digest": "sha256:340713da75324b2f527c0829ec92347d567a96dd3342fdbbb174d8856ab56d75",
     },
     "metrics-server": {
         "repo": "https://kubernetes-sigs.github.io/metrics-server/",
         "chart": "metrics-server",
         "version": "3.13.0",
+        "digest": "sha256:fb929902e3b7565663cdd1734f31d63735c932be1541a7228b5aeef6d2348a1f",
     },
     "aws-for-fluent-bit": {
         "repo": "https://aws.github.io/eks-charts",
         "chart": "aws-for-fluent-bit",
         "version": "0.1.35",
+        "digest": "sha256:9be615bc5cb8a202b9946a01d28673f5f72c9f5b7b0696709ac1b0c47c750827",
     },
-    "cert-manager": {"repo": "https://charts.jetstack.io", "chart": "cert-manager", "version": "v1.20.2"},
-    "external-secrets": {"repo": "https://charts.external-secrets.io", "chart": "external-secrets", "version": "1.1.0"},
+    "cert-manager": {
+        "repo": "https://charts.jetstack.io",
+        "chart": "cert-manager",
+        "version": "v1.20.2",
+        "digest": "",
+    },
+    "external-secrets": {
+        "repo": "https://charts.external-secrets.io",
+        "chart": "external-secrets",
+        "version": "1.1.0",
+        "digest": "sha256:c34c2516d1025e0e3f17c29edbac107b119c6c321f8eabec670658789c9598b5",
+    },
     "kube-prometheus-stack": {
         "repo": "https://prometheus-community.github.io/helm-charts",
         "chart": "kube-prometheus-stack",
         "version": "85.3.3",
+        "digest": "",
     },
-    "argo-rollouts": {"repo": "https://argoproj.github.io/argo-helm", "chart": "argo-rollouts", "version": "2.41.1"},
-    "keda": {"repo": "https://kedacore.github.io/charts", "chart": "keda", "version": "2.19.0"},
-    "velero": {"repo": "https://vmware-tanzu.github.io/helm-charts", "chart": "velero", "version": "11.4.0"},
+    "argo-rollouts": {
+        "repo": "https://argoproj.github.io/argo-helm",
+        "chart": "argo-rollouts",
+        "version": "2.41.0",
+        "digest": "sha256:ff53d617efb369cd07acc595309e7fa73a602576375e0a52a78dab1e2d970df5",
+    },
+    "keda": {
+        "repo": "https://kedacore.github.io/charts",
+        "chart": "keda",
+        "version": "2.19.0",
+        "digest": "sha256:6ee0edbb604577aaa2db07a4eecd836c69e1b1266f2db88a55010870faaad34b",
+    },
+    "velero": {
+        "repo": "https://vmware-tanzu.github.io/helm-charts",
+        "chart": "velero",
+        "version": "11.4.0",
+        "digest": "sha256:b15aca7e21bfc6bba68a37eb4026582d920c379ea1f376163c4319823cc3784a",
+    },
     "cluster-autoscaler": {
         "repo": "https://kubernetes.github.io/autoscaler",
         "chart": "cluster-autoscaler",
         "version": "9.59.0",
+        "digest": "sha256:90276dafe65cf5d4328ef8313baf6cfb9d130683e0c9f3c28a03b4d8a9ed8f6e",
     },
-    # Karpenter v1.15, the latest minor in 2026-10; check https://karpenter.sh/docs/upgrading/compatibility/ before
+    # Karpenter v1.14.1, the newest release in aws/karpenter-provider-aws (tag v1.14.1, 2026-08-20; no 1.15 exists
+    # there); check https://karpenter.sh/docs/upgrading/compatibility/ before
     # a Kubernetes upgrade. An OCI chart (`repo` is the registry path); its CRDs are rendered and managed by Pulumi.
-    "karpenter": {"repo": "oci://public.ecr.aws/karpenter", "chart": "karpenter", "version": "1.15.0"},
+    "karpenter": {
+        "repo": "oci://public.ecr.aws/karpenter",
+        "chart": "karpenter",
+        "version": "1.14.1",
+        "digest": "",
+    },
 }
 
 # EKS managed add-on versions per Kubernetes minor (`aws eks describe-addon-versions --kubernetes-version X
