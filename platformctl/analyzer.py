@@ -51,9 +51,12 @@ class Diagnostic:
     description: str = ""
     resource_type: str = ""
     resource_name: str = ""
+    # The URN of the resource's parent (for a rendered chart object: the Chart it came from).
+    parent: str = ""
 
     def to_dict(self) -> dict[str, str]:
         return {
+            "parent": self.parent,
             "pack": self.pack,
             "policy": self.policy,
             "level": self.level,

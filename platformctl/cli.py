@@ -113,15 +113,107 @@ def policy(
         Path | None, typer.Option("--output", "-o", help="Write the report here (default: stdout).")
     ] = None,
     config_file: ConfigFileOpt = None,
+    allow_unexpanded: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unexpanded",
+            help="Pass even when a Helm chart was not expanded (its objects were not analyzed; the report says so).",
+        ),
+    ] = False,
 ) -> None:
     """Check the offline plan against every policy pack under policies/ (real packs, over gRPC).
 
-    Exit 1 on any mandatory violation. Examples: `platformctl policy prod`,
-    `platformctl policy prod --format sarif --output policy.sarif`.
+    Helm charts are expanded into the objects a real preview registers (`platformctl charts pull` first); a chart
+    that could not be expanded fails the check unless --allow-unexpanded. Exit 1 on any mandatory violation.
+    Examples: `platformctl policy prod`, `platformctl policy prod --format sarif --output policy.sarif`.
     """
     from platformctl.policycheck import run_policy_check
 
-    raise typer.Exit(run_policy_check(stack, config_file=config_file, fmt=fmt.value, output=output))
+    raise typer.Exit(
+        run_policy_check(
+            stack, config_file=config_file, fmt=fmt.value, output=output, allow_unexpanded=allow_unexpanded
+        )
+    )
+
+
+# ----------------------------------------------------------------------------------------------- charts
+
+charts_app = typer.Typer(
+    help="The verified Helm chart cache: every chart pinned in components/versions.py (version and sha256).\n\n"
+    "Examples:\n\n  platformctl charts pull\n\n  platformctl charts pull --mirror /srv/charts\n\n"
+    "  platformctl charts lock --mirror https://artifactory.example.com/helm\n\n  platformctl charts list",
+    no_args_is_help=True,
+)
+app.add_typer(charts_app, name="charts")
+MirrorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--mirror",
+        help="A directory of <chart>-<version>.tgz archives, or the URL of one Helm repository serving every chart "
+        "(default: $EKS_PLATFORM_CHART_MIRROR, else each chart's own repository).",
+    ),
+]
+ChartKeysArg = Annotated[list[str] | None, typer.Argument(help="Chart keys (default: every pinned chart).")]
+
+
+def _chart_run(keys: list[str] | None, operation: str, mirror: str | None) -> None:
+    from components.paths import project_root
+    from platformctl import charts
+
+    project = project_root()
+    try:
+        selected = charts.select(keys)
+    except ValueError as exc:
+        raise fail(f"error: {exc}", EXIT_USAGE) from None
+    cache = charts.default_cache(project)
+    source = charts.mirror_from_env(mirror)
+
+    def show(o) -> None:
+        mark = {"failed": "FAILED", "cached": "cached", "pulled": "pulled", "locked": "locked", "unchanged": "locked"}
+        line = f"{mark.get(o.status, o.status):>7}  {o.pin.label}"
+        if o.status == "failed":
+            typer.echo(f"{line}: {o.detail}", err=True)
+        else:
+            typer.echo(f"{line}  {o.digest}" + (f"  ({o.detail})" if o.detail and o.status != "cached" else ""))
+
+    if operation == "lock":
+        outcomes = charts.lock(
+            selected, mirror=source, cache=cache, versions_file=project / charts.VERSIONS_FILE, progress=show
+        )
+    else:
+        outcomes = charts.pull(selected, mirror=source, cache=cache, progress=show)
+    failed = [o for o in outcomes if not o.ok]
+    typer.echo(
+        f"{len(outcomes) - len(failed)} of {len(outcomes)} charts {'locked' if operation == 'lock' else 'in'} "
+        f"the cache {cache}" + (f"; {len(failed)} failed" if failed else ""),
+        err=bool(failed),
+    )
+    raise typer.Exit(EXIT_FAIL if failed else EXIT_OK)
+
+
+@charts_app.command("pull")
+def charts_pull(keys: ChartKeysArg = None, mirror: MirrorOpt = None) -> None:
+    """Fetch every pinned chart into the verified cache; an archive whose sha256 differs from its pin is refused."""
+    _chart_run(keys, "pull", mirror)
+
+
+@charts_app.command("lock")
+def charts_lock(keys: ChartKeysArg = None, mirror: MirrorOpt = None) -> None:
+    """After a version bump: fetch each pinned version, check it, and write its digest into components/versions.py."""
+    _chart_run(keys, "lock", mirror)
+
+
+@charts_app.command("list")
+def charts_list() -> None:
+    """Every pinned chart and whether its verified archive is in the cache (no network). Exit 1 if one is not."""
+    from components.paths import project_root
+    from platformctl import charts
+
+    cache = charts.default_cache(project_root())
+    outcomes = charts.cache_status(charts.select(None), cache)
+    for o in outcomes:
+        typer.echo(f"{o.status:>7}  {o.pin.key:<30} {o.pin.version:<10} {o.pin.reference}  {o.detail}".rstrip())
+    raise typer.Exit(EXIT_OK if all(o.status == "cached" for o in outcomes) else EXIT_FAIL)
 
 
 # ----------------------------------------------------------------------------------------------- diff-envs

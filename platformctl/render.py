@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from components.chart_cache import UNVERIFIED_WARNING
+
 if TYPE_CHECKING:
     from platformctl.plan import Plan
 
@@ -23,8 +25,12 @@ def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False) -> None:
         f"{n} resources in {len(summary['byComponent'])} components, {len(summary['protected'])} protected "
         f"[dim]({elapsed:.2f}s offline, {n / elapsed if elapsed else 0:.0f} resources/s)[/]"
     )
+    unverified = UNVERIFIED_WARNING
+    warnings = [w for w in plan.warnings if unverified not in w]  # the chart lines below say it
     if quiet:
         console.print(head)
+        for e in plan.unexpanded:
+            console.print(f"[yellow]{e.line()}[/]", soft_wrap=True)
         return
     components = Table(title="Resources per component", title_justify="left", show_edge=False)
     components.add_column("component")
@@ -42,4 +48,13 @@ def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False) -> None:
     console.print()
     console.print(types)
     console.print()
+    if plan.expansions:
+        console.print("[bold]Helm charts[/]")
+        for e in sorted(plan.expansions, key=lambda e: (e.status == "expanded", e.name)):
+            style = "" if e.status == "expanded" else ("yellow" if e.status == "not-expanded" else "bold red")
+            line = e.line()
+            console.print(f"  [{style}]{line}[/]" if style else f"  {line}", soft_wrap=True, markup=bool(style))
+        console.print()
+    for w in warnings:
+        console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
     console.print(head)

@@ -221,9 +221,10 @@ def test_chart_is_pinned_and_runs_on_the_system_pool(plans, stack):
     plan = plans[stack]
     chart = one(plan, "kubernetes:helm.sh/v4:Chart")
     ref = HELM_CHARTS["karpenter"]
-    assert chart.inputs["chart"] == "oci://public.ecr.aws/karpenter/karpenter"
-    assert chart.inputs["version"] == ref["version"] and ref["version"].count(".") == 2
-    values = chart.inputs["values"]
+    assert chart.requested["chart"] == "oci://public.ecr.aws/karpenter/karpenter"
+    assert chart.requested["version"] == ref["version"] and ref["version"].count(".") == 2
+    assert chart.inputs == {}, "a remote component is registered by its provider with no inputs"
+    values = chart.requested["values"]
     assert values["nodeSelector"] == {"eks-platform/pool": "system"}
     assert values["settings"] == {"clusterName": f"eks-platform-{stack}", "interruptionQueue": f"eks-platform-{stack}"}
     assert values["replicas"] == (2 if stack == "prod" else 1)
