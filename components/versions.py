@@ -52,11 +52,14 @@ HELM_CHARTS: dict[str, dict[str, str]] = {
         "version": "3.13.0",
         "digest": "sha256:fb929902e3b7565663cdd1734f31d63735c932be1541a7228b5aeef6d2348a1f",
     },
+    # 0.2.0 = AWS for Fluent Bit 3.2.1 on Fluent Bit 4.2, which reads EKS Pod Identity credentials (0.1.35's Fluent
+    # Bit 1.9 image did not). Confirmed: aws/eks-charts gh-pages index.yaml lists aws-for-fluent-bit-0.2.0.tgz
+    # (created 2026-08-03) with this digest, stable/aws-for-fluent-bit/Chart.yaml at commit 2942cdc.
     "aws-for-fluent-bit": {
         "repo": "https://aws.github.io/eks-charts",
         "chart": "aws-for-fluent-bit",
-        "version": "0.1.35",
-        "digest": "sha256:9be615bc5cb8a202b9946a01d28673f5f72c9f5b7b0696709ac1b0c47c750827",
+        "version": "0.2.0",
+        "digest": "sha256:666c244b9cfca211be57cf97d9e224157f581d41f413eb89744575fbc9b8980c",
     },
     "cert-manager": {
         "repo": "https://charts.jetstack.io",
