@@ -52,13 +52,13 @@ Pure Python (no pulumi_policy import): the pack wires `check_iam_policy_valid`; 
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from .hardening import _parse_document as parse_document  # a dict, or a JSON string; None when unknown
 from .values import as_list, is_unknown
 
 RULE_IDS = ("action-exists", "resource-arn-format", "unscoped-action", "condition-key", "required-resource")
@@ -395,19 +395,6 @@ class _Statement:
     patterns: list[str]
     actions: dict[str, list[Action]]  # pattern -> its SAR actions
     resources: list[str] | None  # None: no Resource element (or NotResource)
-
-
-def parse_document(doc: Any) -> Mapping[str, Any] | None:
-    """A policy document from a dict or a JSON string; None when unknown (preview) or not a document."""
-    if isinstance(doc, Mapping):
-        return doc
-    if isinstance(doc, str) and not is_unknown(doc) and doc.strip():
-        try:
-            parsed = json.loads(doc)
-        except ValueError:
-            return None
-        return parsed if isinstance(parsed, Mapping) else None
-    return None
 
 
 def _statements(doc: Mapping[str, Any], findings: list[IamFinding]) -> list[_Statement]:
