@@ -1,9 +1,9 @@
 """Karpenter's IAM and KMS documents, as pure functions (dicts), unit-tested directly.
 
 Reference: Karpenter's getting-started CloudFormation template, aws/karpenter-provider-aws
-website/content/en/docs/getting-started/getting-started-with-karpenter/cloudformation.yaml at v1.14.1 (identical to
-the main branch's `preview` copy of 2026-08-21, the newest snapshot available here; the chart pins v1.15.0, released
-2026-10-10, whose template could not be read offline: re-check it when bumping). Its policies (NodeLifecycle,
+website/content/en/docs/getting-started/getting-started-with-karpenter/cloudformation.yaml at v1.14.1, the chart
+version pinned in components/versions.py (identical to the main branch's `preview` copy of 2026-08-21; re-check it
+when bumping: v1.15.0 exists, its template could not be read here). Its policies (NodeLifecycle,
 IAMIntegration, EKSIntegration, Interruption, ZonalShift, ResourceDiscovery) and interruption rules, scoped to this
 cluster through the tags Karpenter puts on everything it creates (`kubernetes.io/cluster/<name>: owned`,
 `eks:eks-cluster-name`, `karpenter.sh/nodepool`) and to this account and region. Deliberate narrowings: the

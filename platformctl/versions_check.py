@@ -111,40 +111,14 @@ def newest(candidates: Iterable[str], stable_only: bool = True) -> str:
     return max(vs, key=version_key) if vs else ""
 
 
-_CONSTRAINT = re.compile(r"^(>=|<=|!=|>|<|=|==)?\s*v?(\d+(?:\.\d+){0,2})(?:-[0-9A-Za-z.]+)?$")
+def kube_version_allows(constraint: str, kubernetes: str) -> bool:
+    """Whether a chart's `kubeVersion` admits a cluster of this minor, as Helm decides it (Masterminds/semver rules,
+    components/semver.py) for the version EKS reports (`v1.35.0-eks-...`, a prerelease: `>=1.25.0` rejects it, charts
+    write `>=1.25.0-0`)."""
+    from components import semver
+    from platformctl.expand import kube_git_version
 
-
-def kube_version_allows(constraint: str, kubernetes: str) -> bool | None:
-    """Whether a chart's `kubeVersion` (Helm semver constraint) admits `<minor>.0`; None when it cannot tell.
-    Supports comparisons joined by spaces or commas (and), `||` (or); Helm's `-0` suffix admits pre-releases."""
-    if not constraint or not constraint.strip():
-        return True
-    target = version_key(kubernetes + (".0" if kubernetes.count(".") == 1 else ""))[0]
-    any_of = []
-    for alternative in constraint.split("||"):
-        terms = [t for t in re.split(r"[,\s]+", re.sub(r"(>=|<=|!=|>|<|==|=)\s+", r"\1", alternative.strip())) if t]
-        ok = True
-        for term in terms:
-            m = _CONSTRAINT.match(term)
-            if not m:
-                return None
-            op, ver = m.group(1) or "=", tuple(int(p) for p in m.group(2).split("."))
-            ver = ver + (0,) * (3 - len(ver))
-            t = target + (0,) * (3 - len(target))
-            ok = (
-                ok
-                and {
-                    ">=": t >= ver,
-                    "<=": t <= ver,
-                    ">": t > ver,
-                    "<": t < ver,
-                    "!=": t != ver,
-                    "=": t == ver,
-                    "==": t == ver,
-                }[op]
-            )
-        any_of.append(ok)
-    return any(any_of)
+    return not constraint.strip() or semver.is_compatible(constraint, kube_git_version(kubernetes))
 
 
 # ----------------------------------------------------------------------------------------------- HTTP / OCI
@@ -317,12 +291,16 @@ def check_helm_charts(registry: Registry, get: Get, target: Target) -> list[Row]
         if entry is None:
             rows.append(Row("helm-chart", key, pinned, newest(published), False, None, f"not in {repo}/index.yaml"))
             continue
-        allows = [kube_version_allows(str(entry.get("kubeVersion") or ""), k) for k in target.kubernetes]
-        compatible = None if None in allows else all(allows)
-        note = f"sha256:{entry['digest']}" if entry.get("digest") else "no digest in the index"
+        compatible = all(kube_version_allows(str(entry.get("kubeVersion") or ""), k) for k in target.kubernetes)
+        published_digest = f"sha256:{entry['digest']}" if entry.get("digest") else ""
+        note = published_digest or "no digest in the index"
         if compatible is False:
             note = f"kubeVersion {entry.get('kubeVersion')!r} excludes Kubernetes {', '.join(target.kubernetes)}"
-        rows.append(Row("helm-chart", key, pinned, newest(published), True, compatible, note))
+        exists = True
+        if pin.get("digest") and published_digest and pin["digest"] != published_digest:
+            # The repository serves another archive under the pinned version than the one verified and pinned.
+            exists, note = False, f"the index's digest {published_digest} is not the pinned {pin['digest']}"
+        rows.append(Row("helm-chart", key, pinned, newest(published), exists, compatible, note))
     return rows
 
 

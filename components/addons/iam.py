@@ -307,11 +307,11 @@ def load_balancer_controller_policy(
     partition: str, region: str, account_id: str, cluster_name: str, vpc_arn: str
 ) -> Doc:
     """The AWS Load Balancer Controller's policy. Reference: kubernetes-sigs/aws-load-balancer-controller
-    docs/install/iam_policy.json at v2.17.0 (chart 1.17.0). Narrowed: ARNs pinned to this account/region, the
-    controller's `elbv2.k8s.aws/cluster` tag conditions pinned to this cluster's name (upstream: "present"),
-    security-group creation and rule changes pinned to this VPC, certificates, WAF ACLs and Shield protections to
-    this account. Actions the Service Authorization Reference gives no resource type (shield:CreateProtection,
-    elasticloadbalancing:SetWebAcl, the Describe calls) stay on "*" as upstream has them."""
+    docs/install/iam_policy.json at v2.17.1 (chart 1.17.1; the file is identical at v2.17.0). Narrowed: ARNs
+    pinned to this account/region, the controller's `elbv2.k8s.aws/cluster` tag conditions pinned to this cluster's
+    name (upstream: "present"), security-group creation and rule changes pinned to this VPC, certificates, WAF ACLs
+    and Shield protections to this account. Actions the Service Authorization Reference gives no resource type
+    (shield:CreateProtection, elasticloadbalancing:SetWebAcl, the Describe calls) stay on "*" as upstream has them."""
     ec2 = lambda r: _ec2(partition, region, account_id, r)  # noqa: E731
     elb = lambda r: f"arn:{partition}:elasticloadbalancing:{region}:{account_id}:{r}"  # noqa: E731
     tag = "elbv2.k8s.aws/cluster"

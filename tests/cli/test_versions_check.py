@@ -112,8 +112,9 @@ def publish_every_pin(content: Content, kubernetes: list[str]) -> None:
             continue
         repo = pin["repo"].removeprefix("https://").rstrip("/")
         entries = content.indexes.setdefault(repo, {"apiVersion": "v1", "entries": {}})["entries"]
+        published = pin.get("digest", "").removeprefix("sha256:") or "ab" * 32
         entries[pin["chart"]] = [
-            {"version": pin["version"], "digest": "ab" * 32, "kubeVersion": ">=1.25.0-0"},
+            {"version": pin["version"], "digest": published, "kubeVersion": ">=1.25.0-0"},
             {"version": "99.0.0", "digest": "cd" * 32},
         ]
     for k8s in kubernetes:
@@ -291,13 +292,23 @@ def test_helm_chart_found_missing_and_incompatible(registry_server):
     dns = versions.HELM_CHARTS["external-dns"]
     content.indexes[dns["repo"].removeprefix("https://").rstrip("/")]["entries"]["external-dns"].pop(0)  # missing
     rows = {r.name: r for r in vc.check_helm_charts(registry, get, vc.Target(("1.35",)))}
-    assert rows["argo-cd"].ok and rows["argo-cd"].newest == "99.0.0" and rows["argo-cd"].note == "sha256:" + "ab" * 32
+    assert rows["argo-cd"].ok and rows["argo-cd"].newest == "99.0.0"
+    assert rows["argo-cd"].note == versions.HELM_CHARTS["argo-cd"]["digest"]  # the archive digest, as pinned
     assert (rows["metrics-server"].exists, rows["metrics-server"].compatible) == (True, False)
     assert "excludes Kubernetes 1.35" in rows["metrics-server"].note
     assert (rows["external-dns"].exists, rows["external-dns"].ok) == (False, False)
     # The OCI chart (Karpenter) through the token challenge, with its manifest digest.
     karpenter = rows["karpenter"]
     assert karpenter.ok and karpenter.note.startswith("sha256:") and karpenter.newest == "99.0.0"
+
+
+def test_helm_chart_whose_published_digest_is_not_the_pinned_one(registry_server):
+    content, get, registry = registry_server
+    publish_every_pin(content, ["1.35"])
+    pin = versions.HELM_CHARTS["velero"]
+    content.indexes[pin["repo"].removeprefix("https://").rstrip("/")]["entries"]["velero"][0]["digest"] = "ef" * 32
+    rows = {r.name: r for r in vc.check_helm_charts(registry, get, vc.Target(("1.35",)))}
+    assert rows["velero"].ok is False and "is not the pinned" in rows["velero"].note
 
 
 def test_oci_chart_missing_tag_and_missing_repository(registry_server):
@@ -349,9 +360,11 @@ def test_split_image():
     ("constraint", "k8s", "expected"),
     [
         (">=1.25.0-0", "1.35", True),
-        (">= 1.19.0-0 < 1.30", "1.35", False),
-        ("<1.30.0 || >=1.34", "1.35", True),
-        ("~1.2", "1.35", None),
+        (">= 1.19.0-0 < 1.30.0-0", "1.35", False),
+        ("<1.30.0-0 || >=1.34.0-0", "1.35", True),
+        # EKS reports v1.35.x-eks-...: a prerelease, which a constraint without one rejects (as Helm does).
+        (">=1.25.0", "1.35", False),
+        ("", "1.35", True),
     ],
 )
 def test_kube_version_constraints(constraint, k8s, expected):
