@@ -12,12 +12,14 @@ from components.addons import Addons, AddonsArgs, combine
 from components.build_access import BuildAccess, BuildAccessArgs
 from components.cluster import Cluster, ClusterArgs
 from components.config import ConfigError
+from components.config.aws import kubeconfig_credentials
 from components.config.stack import from_pulumi_runtime
 from components.database import Database, DatabaseArgs
 from components.gitops import GitOps, GitOpsArgs
 from components.karpenter import Karpenter, KarpenterArgs
 from components.network import Network, NetworkArgs
 from components.node_pools import NodePools, NodePoolsArgs
+from components.providers import stack_aws_provider
 from components.registry import Registry, RegistryArgs
 from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs
 
@@ -30,12 +32,8 @@ except ConfigError as exc:
 env = cfg.environment.name
 cluster_name = naming.cluster_name(env)
 
-# Every AWS resource gets the stack's tags through the provider's default tags (plus its own Name tag).
-aws_provider = aws.Provider(
-    "aws",
-    region=cfg.region,
-    default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.tags),
-)
+# The one explicit AWS provider: the stack's tags, its account only, its credential settings (components/providers.py).
+aws_provider = stack_aws_provider("aws", cfg)
 on_aws = pulumi.ResourceOptions(provider=aws_provider)
 
 network = Network(
@@ -57,6 +55,8 @@ cluster = Cluster(
         vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids,
         public_subnet_ids=network.public_subnet_ids,
+        # `aws eks get-token` in the kubeconfig acts as the same identity as the AWS provider.
+        kubeconfig_credentials=kubeconfig_credentials(cfg.aws_settings),
     ),
     opts=on_aws,
 )

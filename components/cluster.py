@@ -43,6 +43,21 @@ def _creator_admin_transform(args: pulumi.ResourceTransformArgs) -> pulumi.Resou
     return None if props is None else pulumi.ResourceTransformResult(props=props, opts=args.opts)
 
 
+def kubeconfig_with_profile(kubeconfig: Any, profile: str | None) -> str:
+    """The kubeconfig (dict or JSON string) as JSON, its `aws eks get-token` run with `--profile <profile>`.
+
+    pulumi-eks's `kubeconfigJson` output is generated without the profile (its own Kubernetes provider gets one with
+    it: `generateKubeconfig(..., includeProfile=true)` adds `--profile`); the program's provider needs the same."""
+    if not profile:  # unchanged: the provider's input stays byte for byte what it was
+        return kubeconfig if isinstance(kubeconfig, str) else json.dumps(kubeconfig)
+    doc = json.loads(kubeconfig) if isinstance(kubeconfig, str) else json.loads(json.dumps(kubeconfig))
+    for user in doc.get("users", []):
+        exec_ = user.get("user", {}).get("exec")
+        if exec_ is not None and "--profile" not in exec_.get("args", []):
+            exec_["args"] = [*exec_.get("args", []), "--profile", profile]
+    return json.dumps(doc)
+
+
 def kubeconfig_server(kubeconfig: Any) -> str:
     """The API server URL of a kubeconfig (dict or JSON string)."""
     doc = json.loads(kubeconfig) if isinstance(kubeconfig, str) else kubeconfig
@@ -58,6 +73,8 @@ class ClusterArgs:
     vpc_id: pulumi.Input[str]
     private_subnet_ids: Sequence[pulumi.Input[str]]
     public_subnet_ids: Sequence[pulumi.Input[str]]
+    # pulumi-eks providerCredentialOpts ({"profile_name", "role_arn"}): the identity `aws eks get-token` uses.
+    kubeconfig_credentials: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +209,9 @@ class Cluster(pulumi.ComponentResource):
             use_default_vpc_cni=True,
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
+            provider_credential_opts=(
+                eks.KubeconfigOptionsArgs(**args.kubeconfig_credentials) if args.kubeconfig_credentials else None
+            ),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.production,
@@ -244,9 +264,10 @@ class Cluster(pulumi.ComponentResource):
                 )
             )
 
+        profile = (args.kubeconfig_credentials or {}).get("profile_name")
         self.k8s_provider = k8s.Provider(
             f"{name}-k8s",
-            kubeconfig=self.eks.kubeconfig_json,
+            kubeconfig=self.eks.kubeconfig_json.apply(lambda k: kubeconfig_with_profile(k, profile)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=provider_deps),
         )
 

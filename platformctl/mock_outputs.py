@@ -23,7 +23,18 @@ PARTITION = "aws"
 @dataclass(frozen=True)
 class Ctx:
     region: str
-    account: str = ACCOUNT_ID
+    account: str = ACCOUNT_ID  # the stack's platform:environment.account
+    # The identity the providers act as: an assumed role's ARN when the stack assumes one (aws:assumeRoles).
+    role_arn: str | None = None
+    session_name: str | None = None
+
+    @property
+    def caller_arn(self) -> str:
+        """What STS GetCallerIdentity answers: an assumed-role session, or (no role) an IAM user."""
+        if self.role_arn:
+            role_name = self.role_arn.rsplit("/", 1)[-1]
+            return f"arn:{PARTITION}:sts::{self.account}:assumed-role/{role_name}/{self.session_name or 'offline'}"
+        return f"arn:{PARTITION}:iam::{self.account}:user/offline"
 
 
 def _hex(seed: str, n: int = 17) -> str:
@@ -181,6 +192,11 @@ def _eks_component_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     """pulumi-eks's `eks:index:Cluster` is a remote component: offline we give it the outputs the program reads."""
     cluster_name = inputs.get("name") or f"{name}-eksCluster-{_hex(name, 7)}"
     kubeconfig = _kubeconfig(cluster_name, ctx)
+    # Its kubeconfig outputs come from generateKubeconfig(includeProfile=false): `--role <roleArn>` when
+    # providerCredentialOpts names a role (the profile only goes into its own provider's copy).
+    role = (inputs.get("providerCredentialOpts") or {}).get("roleArn")
+    if role:
+        kubeconfig["users"][0]["user"]["exec"]["args"] += ["--role", role]
     issuer_id = _hex(name, 32).upper()
     oidc_host = f"oidc.eks.{ctx.region}.amazonaws.com/id/{issuer_id}"
     return {
@@ -279,7 +295,7 @@ def invoke(token: str, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
     if token == "aws:index/getCallerIdentity:getCallerIdentity":
         return {
             "accountId": ctx.account,
-            "arn": f"arn:aws:iam::{ctx.account}:user/offline",
+            "arn": ctx.caller_arn,
             "userId": "AIDAOFFLINE",
             "id": ctx.account,
         }
@@ -302,14 +318,21 @@ def invoke(token: str, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
             "groupNames": [ctx.region],
         }
     if token == "aws:iam/getSessionContext:getSessionContext":
-        # The offline caller is an IAM user: its session context is itself.
-        arn = args.get("arn") or f"arn:aws:iam::{ctx.account}:user/offline"
+        # An IAM user's session context is itself; an assumed-role session's issuer is its role.
+        arn = args.get("arn") or ctx.caller_arn
+        issuer, session = arn, ""
+        if ":assumed-role/" in arn:
+            prefix, _, rest = arn.partition(":assumed-role/")
+            role_name, _, session = rest.partition("/")
+            # The issuer keeps the role's path, which the assumed-role ARN drops.
+            same = ctx.role_arn and ctx.role_arn.rsplit("/", 1)[-1] == role_name
+            issuer = ctx.role_arn if same else f"{prefix.replace(':sts::', ':iam::')}:role/{role_name}"
         return {
             "arn": arn,
-            "issuerArn": arn,
+            "issuerArn": issuer,
             "issuerId": "AIDAOFFLINE",
-            "issuerName": arn.rsplit("/", 1)[-1],
-            "sessionName": "",
+            "issuerName": issuer.rsplit("/", 1)[-1],
+            "sessionName": session,
             "id": arn,
         }
     return {}

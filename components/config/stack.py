@@ -24,6 +24,7 @@ from components import netmath
 
 from . import checks
 from .addons import AddonsConfig
+from .aws import AwsSettings, aws_settings
 from .cluster import ClusterConfig
 from .data import DataConfig
 from .environment import EnvironmentConfig, TagsConfig
@@ -54,16 +55,6 @@ SECRET_KEYS: dict[str, str] = {
 }
 # Namespaces of other providers/tools that may appear in a stack file without being validated here.
 PASS_THROUGH_NAMESPACES = ("pulumi", "kubernetes", "random", "eks")
-AWS_KEYS = (
-    "region",
-    "profile",
-    "allowedAccountIds",
-    "assumeRole",
-    "skipMetadataApiCheck",
-    "skipCredentialsValidation",
-    "skipRequestingAccountId",
-    "defaultTags",
-)
 
 _ADAPTERS: dict[str, TypeAdapter] = {}
 
@@ -117,6 +108,13 @@ class StackConfig:
     secrets: dict[str, SecretValue] = field(default_factory=dict)
     aws: dict[str, Any] = field(default_factory=dict)
     karpenter: KarpenterConfig = field(default_factory=KarpenterConfig)
+    # The validated aws: keys the program passes to its providers (components/config/aws.py).
+    aws_settings: AwsSettings = field(default_factory=AwsSettings)
+
+    @property
+    def account(self) -> str:
+        """The AWS account this stack deploys into (platform:environment.account)."""
+        return self.environment.account
 
     @property
     def production(self) -> bool:
@@ -223,9 +221,7 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
                     )
                 )
         elif ns == "aws":
-            if key not in AWS_KEYS:
-                problems.append(Problem(full_key, f"unknown aws provider key; allowed: {', '.join(AWS_KEYS)}", value))
-            aws[key] = value
+            aws[key] = value  # checked below, with the stack's account (components/config/aws.py)
         elif ns in PASS_THROUGH_NAMESPACES:
             continue
         else:
@@ -253,6 +249,10 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
         except ValidationError as exc:
             problems.extend(_problems_from(section, exc))
 
+    environment = parsed.get("environment")
+    settings, aws_problems = aws_settings(aws, environment.account if environment is not None else None)
+    problems.extend(aws_problems)
+
     if len(parsed) < len(SECTIONS) or problems:
         # Still run the cross-field checks whose sections are valid, so every problem shows at once.
         problems.extend(checks.semantic_problems(_PartialConfig(parsed, region, stack)))
@@ -271,6 +271,7 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
         karpenter=parsed["karpenter"],
         secrets=secrets,
         aws=aws,
+        aws_settings=settings,
     )
     problems.extend(checks.semantic_problems(cfg))
     if not problems:
