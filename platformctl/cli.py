@@ -326,9 +326,25 @@ def _prepare(stacks: list[str], retry: int, *, validate: bool = True, policy: bo
     if policy:
         for ref in refs:
             policy_options(project, ref)
+    _check_accounts(refs, project)
     session = Session(project, retry=retry)
     session.command()
     return project, session, refs
+
+
+def _check_accounts(refs, project: Path) -> None:
+    """Before any `pulumi` command: the AWS caller must be in each stack's account (platformctl.identity). A missing
+    CLI is reported first (it needs no network)."""
+    import shutil
+
+    from platformctl.errors import pulumi_missing
+    from platformctl.identity import check_stacks
+
+    if not refs:
+        return
+    if shutil.which("pulumi") is None:
+        raise pulumi_missing()
+    check_stacks(refs, project)
 
 
 def _run(session, refs, operation: str, fn, *, json_mode: bool, parallel, console, total_hints=None):
@@ -573,6 +589,7 @@ def destroy(
                 )
             if not typer.confirm(f"Delete every resource of stack {ref.name}?", default=False, err=True):
                 raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
+        _check_accounts([ref], project)
         session = Session(project, retry=retry)
         session.command()
         try:
