@@ -15,6 +15,7 @@ from components.config import ConfigError
 from components.config.aws import kubeconfig_credentials
 from components.config.stack import from_pulumi_runtime
 from components.database import Database, DatabaseArgs
+from components.deploy_runner import DeployRunner, DeployRunnerArgs
 from components.gitops import GitOps, GitOpsArgs
 from components.karpenter import Karpenter, KarpenterArgs
 from components.network import Network, NetworkArgs
@@ -57,9 +58,27 @@ cluster = Cluster(
         public_subnet_ids=network.public_subnet_ids,
         # `aws eks get-token` in the kubeconfig acts as the same identity as the AWS provider.
         kubeconfig_credentials=kubeconfig_credentials(cfg.aws_settings),
+        # The deployer's admin entry: the assumed role or the deploy runner's deploy role (else whoever runs `up`).
+        deployer_role_arn=cfg.deployer_role_arn,
     ),
     opts=on_aws,
 )
+# ---- the deploy runner (components/deploy_runner.py): CI jobs that reach the API from inside the VPC
+if cfg.deploy_runner.enabled:
+    deploy_runner = DeployRunner(
+        f"{env}-deploy-runner",
+        DeployRunnerArgs(
+            environment=env,
+            production=cfg.production,
+            region=cfg.region,
+            config=cfg.deploy_runner,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            cluster=cluster,
+        ),
+        opts=on_aws,
+    )
+    pulumi.export("deployRunner", {"project": deploy_runner.project_name, "runsOn": deploy_runner.runs_on})
 # The add-ons nodes need to become Ready (vpc-cni and its Pod Identity role: the node role has no CNI permissions)
 # come before the node groups, which wait for them; the rest of the catalog after them (components/addons/).
 network_addons = Addons(

@@ -75,6 +75,8 @@ class ClusterArgs:
     public_subnet_ids: Sequence[pulumi.Input[str]]
     # pulumi-eks providerCredentialOpts ({"profile_name", "role_arn"}): the identity `aws eks get-token` uses.
     kubeconfig_credentials: Mapping[str, str] | None = None
+    # The deployer's admin entry names this role (StackConfig.deployer_role_arn) instead of whoever runs `up`.
+    deployer_role_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -241,14 +243,19 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
 
-        # The deployer's explicit admin entry: in-cluster resources below are applied with it.
+        # The deployer's explicit admin entry: in-cluster resources below are applied with it. The deployer is the
+        # deploy runner's deploy role when the stack has one (every deploy from CI acts as it), else whoever runs `up`.
         provider_deps: list[pulumi.Resource] = []
         if access.deployer_admin:
-            session = aws.iam.get_session_context_output(arn=identity.arn, opts=pulumi.InvokeOutputOptions(parent=self))
+            if args.deployer_role_arn:
+                deployer: pulumi.Input[str] = args.deployer_role_arn
+            else:
+                invoke = pulumi.InvokeOutputOptions(parent=self)
+                deployer = aws.iam.get_session_context_output(arn=identity.arn, opts=invoke).issuer_arn
             deployer_entry = aws.eks.AccessEntry(
                 f"{name}-deployer",
                 cluster_name=self.cluster_name,
-                principal_arn=session.issuer_arn,
+                principal_arn=deployer,
                 type="STANDARD",
                 tags=tags("eks-deployer-access"),
                 opts=child,

@@ -164,6 +164,20 @@ def test_the_offline_plan_records_the_credentials_of_every_provider(plan_with_cr
     [k8s] = plan.of_type("pulumi:providers:kubernetes")
     args = json.loads(k8s.inputs["kubeconfig"])["users"][0]["user"]["exec"]["args"]
     assert args[args.index("--role") + 1] == ROLE and args[args.index("--profile") + 1] == "platform-prod"
-    # The mocked AWS answers as that role: the deployer's access entry names the role (the session's issuer).
-    principals = {r.inputs["principalArn"] for r in plan.of_type("aws:eks/accessEntry:AccessEntry")}
-    assert ROLE in principals
+    # Every deploy acts as that role: the deployer's access entry names it (not the deploy runner's deploy role).
+    [deployer] = [r for r in plan.of_type("aws:eks/accessEntry:AccessEntry") if r.name == "prod-cluster-deployer"]
+    assert deployer.inputs["principalArn"] == ROLE
+
+
+def test_without_a_fixed_deployer_the_entry_names_whoever_runs_up(tmp_path):
+    """No assumed role, no deploy runner: the session context of the caller (an IAM user offline) is the deployer."""
+    from platformctl.engine import run_plan
+
+    doc = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    doc["config"]["platform:deployRunner"] = {"enabled": False}
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    plan = run_plan("dev", path, ROOT)
+    [deployer] = [r for r in plan.of_type("aws:eks/accessEntry:AccessEntry") if r.name == "dev-cluster-deployer"]
+    assert deployer.inputs["principalArn"] == f"arn:aws:iam::{ACCOUNT}:user/offline"
+    assert "aws:iam/getSessionContext:getSessionContext" in plan.invokes
