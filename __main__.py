@@ -60,6 +60,8 @@ cluster = Cluster(
         kubeconfig_credentials=kubeconfig_credentials(cfg.aws_settings),
         # The deployer's admin entry: the assumed role or the deploy runner's deploy role (else whoever runs `up`).
         deployer_role_arn=cfg.deployer_role_arn,
+        # A bootstrap run (`platformctl up STACK --bootstrap`) declares the AWS part only: no Kubernetes provider.
+        kubernetes=not cfg.bootstrap,
     ),
     opts=on_aws,
 )
@@ -183,7 +185,7 @@ if cfg.data.registries:
         )
         pulumi.export("imagePushRoleArn", build_access.role_arn)
 # ---- GitOps bootstrap (components/gitops.py), after the data: the cluster Secret carries the database facts
-if cfg.gitops.enabled:
+if cfg.gitops.enabled and not cfg.bootstrap:  # GitOps is all in-cluster
     caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_provider))
     gitops = GitOps(
         f"{env}-gitops",

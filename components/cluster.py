@@ -77,6 +77,8 @@ class ClusterArgs:
     kubeconfig_credentials: Mapping[str, str] | None = None
     # The deployer's admin entry names this role (StackConfig.deployer_role_arn) instead of whoever runs `up`.
     deployer_role_arn: str | None = None
+    # False in a bootstrap run (platform:bootstrap): no Kubernetes provider, so nothing is applied through the API.
+    kubernetes: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ class Cluster(pulumi.ComponentResource):
     node_security_group_id: pulumi.Output[str]
     secrets_kms_key: aws.kms.Key
     pod_identity_addon: aws.eks.Addon
-    k8s_provider: k8s.Provider
+    k8s_provider: k8s.Provider | None  # None in a bootstrap run
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("eks-platform:cluster:Cluster", name, None, opts)
@@ -271,12 +273,16 @@ class Cluster(pulumi.ComponentResource):
                 )
             )
 
-        profile = (args.kubeconfig_credentials or {}).get("profile_name")
-        self.k8s_provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=self.eks.kubeconfig_json.apply(lambda k: kubeconfig_with_profile(k, profile)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=provider_deps),
-        )
+        # Components declare their in-cluster resources with this provider; a bootstrap run has none, and they
+        # declare only their AWS side (the deploy runner applies the rest from inside the VPC).
+        self.k8s_provider = None
+        if args.kubernetes:
+            profile = (args.kubeconfig_credentials or {}).get("profile_name")
+            self.k8s_provider = k8s.Provider(
+                f"{name}-k8s",
+                kubeconfig=self.eks.kubeconfig_json.apply(lambda k: kubeconfig_with_profile(k, profile)),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=provider_deps),
+            )
 
         self.register_outputs(
             {

@@ -433,28 +433,48 @@ def _settle_interrupted(session: Session, ref: StackRef, p: StackProgress) -> No
 # Each operation: the Automation API call with the progress as on_event. Raises what the SDK raises.
 
 
-def op_preview(policy: bool, project_dir: Path, parallel_resources: int | None = None) -> Operation:
+def op_preview(
+    policy: bool,
+    project_dir: Path,
+    parallel_resources: int | None = None,
+    config_files: Mapping[str, str] | None = None,
+) -> Operation:
+    """`config_files`: stack name -> the stack config file to run with instead (`--config-file`; the bootstrap run's
+    copy, platformctl.bootstrap)."""
+
     def run(stack: Any, p: StackProgress, ref: StackRef) -> None:
         packs, configs = policy_options(project_dir, ref) if policy else ([], [])
+        config_file = (config_files or {}).get(ref.name)
         stack.preview(
             on_event=p.handle,
             policy_packs=packs or None,
             policy_pack_configs=configs or None,
             parallel=parallel_resources,
+            **({"config_file": config_file} if config_file else {}),
         )
 
     return run
 
 
-def op_up(policy: bool, project_dir: Path, message: str | None = None) -> Operation:
+def op_up(
+    policy: bool, project_dir: Path, message: str | None = None, config_files: Mapping[str, str] | None = None
+) -> Operation:
+    """`config_files` as for op_preview: a bootstrap run, refused when the stack already has Kubernetes resources."""
+
     def run(stack: Any, p: StackProgress, ref: StackRef) -> None:
         packs, configs = policy_options(project_dir, ref) if policy else ([], [])
+        config_file = (config_files or {}).get(ref.name)
+        if config_file:
+            from platformctl.bootstrap import refuse_if_kubernetes
+
+            refuse_if_kubernetes(stack, ref.name)
         stack.up(
             on_event=p.handle,
             policy_packs=packs or None,
             policy_pack_configs=configs or None,
             message=message,
             show_secrets=False,
+            **({"config_file": config_file} if config_file else {}),
         )
 
     return run

@@ -39,6 +39,30 @@ ConfigFileOpt = Annotated[
     Path | None,
     typer.Option("--config-file", help="Use this stack config file instead of Pulumi.<STACK>.yaml.", dir_okay=False),
 ]
+BootstrapOpt = Annotated[
+    bool,
+    typer.Option(
+        "--bootstrap",
+        help="The bootstrap run: only the AWS part of the stack (no Kubernetes resource), for a first deploy from "
+        "where the cluster's API cannot be reached; the deploy runner applies the rest.",
+    ),
+]
+
+
+def _bootstrap_file(stack: str, config_file: Path | None, out_dir: Path) -> Path:
+    """The stack file (or --config-file) with platform:bootstrap set, for this run only."""
+    from components.config.stack import stack_file
+    from platformctl.bootstrap import bootstrap_config
+    from platformctl.errors import PlatformError
+    from platformctl.paths import project_root
+
+    source = config_file or stack_file(project_root(), stack)
+    if not source.is_file():
+        return source  # the usual "stack config file not found" follows
+    try:
+        return bootstrap_config(source, out_dir)
+    except PlatformError as exc:
+        raise fail(exc.lines, exc.code) from None
 
 
 def fail(lines: list[str] | str, code: int) -> typer.Exit:
@@ -79,15 +103,21 @@ def plan(
     ] = None,
     config_file: ConfigFileOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the one-line summary.")] = False,
+    bootstrap: BootstrapOpt = False,
 ) -> None:
     """Run the stack's program offline under Pulumi's mocks and summarise what it would create.
 
-    Examples: `platformctl plan dev`, `platformctl plan prod --json /tmp/prod.json --graph /tmp/prod.mmd`.
+    Examples: `platformctl plan dev`, `platformctl plan prod --json /tmp/prod.json --graph /tmp/prod.mmd`,
+    `platformctl plan prod --bootstrap` (what `up --bootstrap` applies: the AWS part only).
     """
+    import tempfile
     import time
 
     started = time.perf_counter()
-    result = load_plan(stack, config_file)
+    with tempfile.TemporaryDirectory(prefix="platformctl-bootstrap-") as tmp:
+        if bootstrap:
+            config_file = _bootstrap_file(stack, config_file, Path(tmp))
+        result = load_plan(stack, config_file)
     elapsed = time.perf_counter() - started
     if json_path:
         _write(json_path, result.to_json())
@@ -326,10 +356,20 @@ def _prepare(stacks: list[str], retry: int, *, validate: bool = True, policy: bo
     if policy:
         for ref in refs:
             policy_options(project, ref)
+    from platformctl.bootstrap import refuse_flags_in_stack_files
+
+    refuse_flags_in_stack_files(refs, project)
     _check_accounts(refs, project)
     session = Session(project, retry=retry)
     session.command()
     return project, session, refs
+
+
+def _bootstrap_files(refs, project: Path, out_dir: Path) -> dict[str, str]:
+    """Stack name -> its bootstrap copy of Pulumi.<stack>.yaml (platformctl.bootstrap), for `--config-file`."""
+    from platformctl.bootstrap import bootstrap_config
+
+    return {r.name: str(bootstrap_config(project / f"Pulumi.{r.short}.yaml", out_dir / r.short)) for r in refs}
 
 
 def _check_accounts(refs, project: Path) -> None:
@@ -391,6 +431,7 @@ def preview(
     ] = RunFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the Markdown report here.")] = None,
     retry: RetryOpt = 0,
+    bootstrap: BootstrapOpt = False,
 ) -> None:
     """Preview the changes to one or more real stacks (Automation API, one worker per stack).
 
@@ -403,6 +444,8 @@ def preview(
     """
 
     def body() -> None:
+        import tempfile
+
         from platformctl.automation import op_preview
         from platformctl.errors import PlatformError
         from platformctl.progress import render_markdown
@@ -416,9 +459,17 @@ def preview(
             )
         project, session, refs = _prepare(stacks, retry, policy=policy_)
         err, summary = _consoles(json_mode, to_stdout=not markdown_to_stdout)
-        progresses = _run(
-            session, refs, "preview", op_preview(policy_, project), json_mode=json_mode, parallel=parallel, console=err
-        )
+        with tempfile.TemporaryDirectory(prefix="platformctl-bootstrap-") as tmp:
+            files = _bootstrap_files(refs, project, Path(tmp)) if bootstrap else None
+            progresses = _run(
+                session,
+                refs,
+                "preview",
+                op_preview(policy_, project, config_files=files),
+                json_mode=json_mode,
+                parallel=parallel,
+                console=err,
+            )
         if fmt is RunFormat.markdown:
             text = render_markdown(progresses, project, policy_attached=policy_)
             if output is not None:
@@ -440,22 +491,31 @@ def up(
     parallel: ParallelOpt = None,
     retry: RetryOpt = 0,
     message: Annotated[str | None, typer.Option("--message", "-m", help="Message for the update history.")] = None,
+    bootstrap: BootstrapOpt = False,
 ) -> None:
     """Deploy one or more stacks (Automation API `up`, one worker per stack).
 
     A production stack (platform:environment.production) without --yes first shows its preview and asks; without
     a terminal it refuses. Ctrl-C stops after the resource operations in flight (twice: terminates) and says what
-    state each stack is in.
+    state each stack is in. --bootstrap applies only the AWS part (the first deploy of a stack whose cluster CI
+    cannot reach yet); it refuses a stack that already has Kubernetes resources.
 
     Examples: `platformctl up dev --yes`, `platformctl up prod --policy` (preview, then asks),
-    `platformctl up dev prod --yes --policy --retry 3`.
+    `platformctl up dev prod --yes --policy --retry 3`, `platformctl up prod --bootstrap --yes`.
     """
 
     def body() -> None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="platformctl-bootstrap-") as tmp:
+            run_up(Path(tmp))
+
+    def run_up(tmp: Path) -> None:
         from platformctl.automation import op_preview, op_up
         from platformctl.errors import PlatformError
 
         project, session, refs = _prepare(stacks, retry, policy=policy_)
+        files = _bootstrap_files(refs, project, tmp) if bootstrap else None
         err, summary = _consoles(json_mode, to_stdout=True)
         production = [r for r in refs if r.production]
         hints: dict[str, int] = {}
@@ -472,7 +532,7 @@ def up(
                 session,
                 production,
                 "preview",
-                op_preview(policy_, project),
+                op_preview(policy_, project, config_files=files),
                 json_mode=False,
                 parallel=parallel,
                 console=err,
@@ -487,7 +547,7 @@ def up(
             session,
             refs,
             "up",
-            op_up(policy_, project, message),
+            op_up(policy_, project, message, config_files=files),
             json_mode=json_mode,
             parallel=parallel,
             console=err,
