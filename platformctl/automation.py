@@ -434,37 +434,29 @@ def _settle_interrupted(session: Session, ref: StackRef, p: StackProgress) -> No
 
 
 def op_preview(
-    policy: bool,
-    project_dir: Path,
-    parallel_resources: int | None = None,
-    config_files: Mapping[str, str] | None = None,
+    policy: bool, project_dir: Path, parallel_resources: int | None = None, bootstrap_dir: Path | None = None
 ) -> Operation:
-    """`config_files`: stack name -> the stack config file to run with instead (`--config-file`; the bootstrap run's
-    copy, platformctl.bootstrap)."""
+    """`bootstrap_dir`: a bootstrap run (platformctl.bootstrap) with the stack file's copy written there."""
 
     def run(stack: Any, p: StackProgress, ref: StackRef) -> None:
         packs, configs = policy_options(project_dir, ref) if policy else ([], [])
-        config_file = (config_files or {}).get(ref.name)
         stack.preview(
             on_event=p.handle,
             policy_packs=packs or None,
             policy_pack_configs=configs or None,
             parallel=parallel_resources,
-            **({"config_file": config_file} if config_file else {}),
+            **_bootstrap_args(project_dir, ref, bootstrap_dir),
         )
 
     return run
 
 
-def op_up(
-    policy: bool, project_dir: Path, message: str | None = None, config_files: Mapping[str, str] | None = None
-) -> Operation:
-    """`config_files` as for op_preview: a bootstrap run, refused when the stack already has Kubernetes resources."""
+def op_up(policy: bool, project_dir: Path, message: str | None = None, bootstrap_dir: Path | None = None) -> Operation:
+    """`bootstrap_dir` as for op_preview; a bootstrap run refuses a stack that already has Kubernetes resources."""
 
     def run(stack: Any, p: StackProgress, ref: StackRef) -> None:
         packs, configs = policy_options(project_dir, ref) if policy else ([], [])
-        config_file = (config_files or {}).get(ref.name)
-        if config_file:
+        if bootstrap_dir is not None:
             from platformctl.bootstrap import refuse_if_kubernetes
 
             refuse_if_kubernetes(stack, ref.name)
@@ -474,10 +466,20 @@ def op_up(
             policy_pack_configs=configs or None,
             message=message,
             show_secrets=False,
-            **({"config_file": config_file} if config_file else {}),
+            **_bootstrap_args(project_dir, ref, bootstrap_dir),
         )
 
     return run
+
+
+def _bootstrap_args(project_dir: Path, ref: StackRef, bootstrap_dir: Path | None) -> dict[str, str]:
+    """`config_file=` the stack file's bootstrap copy, made once the stack is selected (selecting a new stack may
+    write its secrets settings into the file), or nothing."""
+    if bootstrap_dir is None:
+        return {}
+    from platformctl.bootstrap import bootstrap_config
+
+    return {"config_file": str(bootstrap_config(project_dir / f"Pulumi.{ref.short}.yaml", bootstrap_dir / ref.short))}
 
 
 def op_refresh(stack: Any, p: StackProgress, ref: StackRef) -> None:

@@ -365,13 +365,6 @@ def _prepare(stacks: list[str], retry: int, *, validate: bool = True, policy: bo
     return project, session, refs
 
 
-def _bootstrap_files(refs, project: Path, out_dir: Path) -> dict[str, str]:
-    """Stack name -> its bootstrap copy of Pulumi.<stack>.yaml (platformctl.bootstrap), for `--config-file`."""
-    from platformctl.bootstrap import bootstrap_config
-
-    return {r.name: str(bootstrap_config(project / f"Pulumi.{r.short}.yaml", out_dir / r.short)) for r in refs}
-
-
 def _check_accounts(refs, project: Path) -> None:
     """Before any `pulumi` command: the AWS caller must be in each stack's account (platformctl.identity). A missing
     CLI is reported first (it needs no network)."""
@@ -460,12 +453,11 @@ def preview(
         project, session, refs = _prepare(stacks, retry, policy=policy_)
         err, summary = _consoles(json_mode, to_stdout=not markdown_to_stdout)
         with tempfile.TemporaryDirectory(prefix="platformctl-bootstrap-") as tmp:
-            files = _bootstrap_files(refs, project, Path(tmp)) if bootstrap else None
             progresses = _run(
                 session,
                 refs,
                 "preview",
-                op_preview(policy_, project, config_files=files),
+                op_preview(policy_, project, bootstrap_dir=Path(tmp) if bootstrap else None),
                 json_mode=json_mode,
                 parallel=parallel,
                 console=err,
@@ -515,7 +507,7 @@ def up(
         from platformctl.errors import PlatformError
 
         project, session, refs = _prepare(stacks, retry, policy=policy_)
-        files = _bootstrap_files(refs, project, tmp) if bootstrap else None
+        bootstrap_dir = tmp if bootstrap else None
         err, summary = _consoles(json_mode, to_stdout=True)
         production = [r for r in refs if r.production]
         hints: dict[str, int] = {}
@@ -532,7 +524,7 @@ def up(
                 session,
                 production,
                 "preview",
-                op_preview(policy_, project, config_files=files),
+                op_preview(policy_, project, bootstrap_dir=bootstrap_dir),
                 json_mode=False,
                 parallel=parallel,
                 console=err,
@@ -547,7 +539,7 @@ def up(
             session,
             refs,
             "up",
-            op_up(policy_, project, message, config_files=files),
+            op_up(policy_, project, message, bootstrap_dir=bootstrap_dir),
             json_mode=json_mode,
             parallel=parallel,
             console=err,
