@@ -123,9 +123,13 @@ def plan(
         _write(json_path, result.to_json())
     if graph:
         _write(graph, result.mermaid(graph_depth))
+    from platformctl.reachability import unreachable_warning
     from platformctl.render import print_plan_summary
 
     print_plan_summary(result, elapsed, quiet=quiet)
+    warning = unreachable_warning(result)
+    if warning:
+        typer.echo(warning, err=True)
 
 
 class PolicyFormat(StrEnum):
