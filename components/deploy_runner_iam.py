@@ -54,8 +54,9 @@ def runner_policy(
             {
                 "Sid": "WriteOwnBuildLogs",
                 "Effect": "Allow",
+                # Both act on log streams (arn:...:log-group:<name>:log-stream:<stream>), only in its group.
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": [log_group_arn, f"{log_group_arn}:*"],
+                "Resource": f"{log_group_arn}:log-stream:*",
             },
             {
                 "Sid": "VpcBuildNetworkInterfaces",

@@ -33,6 +33,10 @@ def test_the_runner_role_can_do_only_what_running_a_job_in_the_vpc_needs():
         connection_arn=CONNECTION,
     )
     statements = {s["Sid"]: s for s in doc["Statement"]}
+    # Log streams of its own group only (the actions' resource type is log-stream).
+    assert statements["WriteOwnBuildLogs"]["Resource"] == (
+        f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/codebuild/eks-platform-prod-deploy:log-stream:*"
+    )
     actions = {a for s in doc["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     # Nothing that changes AWS beyond its own build: no iam:, eks:, sts:AssumeRole, s3:, kms: ...
     assert {a.split(":")[0] for a in actions} == {"logs", "ec2", "codeconnections"}
