@@ -24,7 +24,8 @@ app = typer.Typer(
     "  platformctl policy prod --format markdown\n\n  platformctl diff-envs dev prod\n\n"
     "  platformctl preview dev prod --policy\n\n  platformctl up prod --policy\n\n"
     "Exit codes: 0 ok; 1 failed, policy violation or drift; 2 usage or invalid config; 3 no pulumi CLI; "
-    "4 not logged in; 5 no cloud credentials; 6 stack not found; 7 stack locked; 130 interrupted.",
+    "4 not logged in; 5 no cloud credentials, or another account's than the stack's; 6 stack not found; "
+    "7 stack locked; 130 interrupted.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
