@@ -245,8 +245,8 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
 
-        # The deployer's explicit admin entry: in-cluster resources below are applied with it. The deployer is the
-        # deploy runner's deploy role when the stack has one (every deploy from CI acts as it), else whoever runs `up`.
+        # The deployer's explicit admin entry: in-cluster resources below are applied with it. The deployer is the role
+        # the stack assumes or its deploy runner's deploy role (StackConfig.deployer_role_arn), else whoever runs `up`.
         provider_deps: list[pulumi.Resource] = []
         if access.deployer_admin:
             if args.deployer_role_arn:
