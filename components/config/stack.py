@@ -25,6 +25,7 @@ from components import netmath
 from . import checks
 from .addons import AddonsConfig
 from .cluster import ClusterConfig
+from .cost import CostConfig
 from .data import DataConfig
 from .environment import EnvironmentConfig, TagsConfig
 from .gitops import GitOpsConfig
@@ -47,6 +48,8 @@ SECTIONS: dict[str, tuple[Any, bool]] = {
     "addons": (AddonsConfig, False),
     "gitops": (GitOpsConfig, False),
     "data": (DataConfig, False),
+    # Usage assumptions of `platformctl cost` (the program never reads them).
+    "cost": (CostConfig, False),
 }
 # Secrets are separate keys set with `pulumi config set --secret platform:<key> ...`; never plain values.
 SECRET_KEYS: dict[str, str] = {
@@ -117,6 +120,7 @@ class StackConfig:
     secrets: dict[str, SecretValue] = field(default_factory=dict)
     aws: dict[str, Any] = field(default_factory=dict)
     karpenter: KarpenterConfig = field(default_factory=KarpenterConfig)
+    cost: CostConfig = field(default_factory=CostConfig)
 
     @property
     def production(self) -> bool:
@@ -269,6 +273,7 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
         gitops=parsed["gitops"],
         data=parsed["data"],
         karpenter=parsed["karpenter"],
+        cost=parsed["cost"],
         secrets=secrets,
         aws=aws,
     )
