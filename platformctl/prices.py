@@ -188,6 +188,7 @@ FIXED_QUERIES: dict[str, Query] = {
     "eks.extended-support": Query("AmazonEKS", "hour", usagetype=_usage("AmazonEKS-Hours:extendedSupport")),
     "nat.hour": Query("AmazonEC2", "hour", (("productFamily", "NAT Gateway"),), _usage("NatGateway-Hours")),
     "nat.gb": Query("AmazonEC2", "GB", (("productFamily", "NAT Gateway"),), _usage("NatGateway-Bytes")),
+    "ipv4.hour": Query("AmazonVPC", "hour", usagetype=_usage("PublicIPv4:InUseAddress")),
     "endpoint.hour": Query("AmazonVPC", "hour", (("productFamily", "VpcEndpoint"),), _usage("VpcEndpoint-Hours")),
     "endpoint.gb": Query("AmazonVPC", "GB", (("productFamily", "VpcEndpoint"),), _usage("VpcEndpoint-Bytes")),
     "ebs.gp3.gb-month": Query("AmazonEC2", "GB-month", (("productFamily", "Storage"), ("volumeApiName", "gp3"))),
@@ -208,7 +209,9 @@ FIXED_QUERIES: dict[str, Query] = {
     ),
     "rds.backup": Query("AmazonRDS", "GB-month", (("productFamily", "Storage Snapshot"),), r"RDS:ChargedBackupUsage$"),
     "kms.key": Query("awskms", "key-month", usagetype=_usage("KMS-Keys")),
-    "logs.ingest": Query("AmazonCloudWatch", "GB", (("productFamily", "Data Payload"),), _usage("DataProcessing-Bytes")),
+    "logs.ingest": Query(
+        "AmazonCloudWatch", "GB", (("productFamily", "Data Payload"),), _usage("DataProcessing-Bytes")
+    ),
     "logs.storage": Query(
         "AmazonCloudWatch", "GB-month", (("productFamily", "Storage Snapshot"),), _usage("TimedStorage-ByteHrs")
     ),
@@ -218,9 +221,7 @@ FIXED_QUERIES: dict[str, Query] = {
     "ecr.gb-month": Query(
         "AmazonECR", "GB-month", (("productFamily", "EC2 Container Registry"),), _usage("TimedStorage-ByteHrs")
     ),
-    "alb.hour": Query(
-        "AWSELB", "hour", (("productFamily", "Load Balancer-Application"),), _usage("LoadBalancerUsage")
-    ),
+    "alb.hour": Query("AWSELB", "hour", (("productFamily", "Load Balancer-Application"),), _usage("LoadBalancerUsage")),
     "alb.lcu-hour": Query("AWSELB", "LCU-hour", (("productFamily", "Load Balancer-Application"),), _usage("LCUUsage")),
     "nlb.hour": Query("AWSELB", "hour", (("productFamily", "Load Balancer-Network"),), _usage("LoadBalancerUsage")),
     "nlb.lcu-hour": Query("AWSELB", "NLCU-hour", (("productFamily", "Load Balancer-Network"),), _usage("LCUUsage")),
