@@ -872,3 +872,15 @@ def usage_from_stack_file(path: Path) -> CostConfig:
             [Problem(join_path("platform:cost", tuple(e["loc"])), e["msg"], e.get("input")) for e in exc.errors()],
             source=str(path),
         ) from None
+
+
+def cost_rows(
+    a: tuple[Mapping[str, Any], CostConfig], b: tuple[Mapping[str, Any], CostConfig], *, on: date | None = None
+) -> list[tuple[str, str, str]]:
+    """Monthly estimate per component of two environments, then the total and what is not priced (`diff-envs`)."""
+    ea, eb = estimate(a[0], a[1], on=on), estimate(b[0], b[1], on=on)
+    ca, cb = ea.by_component(), eb.by_component()
+    rows = [(c, money(ca.get(c, 0.0)), money(cb.get(c, 0.0))) for c in sorted(ca.keys() | cb.keys())]
+    rows.append(("**total**", f"**{money(ea.total)}**", f"**{money(eb.total)}**"))
+    rows.append(("not priced (not in the total)", f"{len(ea.unpriced)} items", f"{len(eb.unpriced)} items"))
+    return rows
