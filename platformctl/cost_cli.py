@@ -107,7 +107,8 @@ def cost(
             doc = _read_plan(plan_file)
         else:
             doc = cli.load_plan(stack, config_file).document()
-        base_usage = C.usage_from_stack_file(base_config) if base_config else usage
+        # No base stack file: a stack new in this change (then there is no base plan either).
+        base_usage = C.usage_from_stack_file(base_config) if base_config and base_config.is_file() else usage
     except ConfigError as exc:
         raise cli.fail(exc.lines, cli.EXIT_USAGE) from None
     head = C.estimate(doc, usage, table, on=when)
