@@ -316,20 +316,22 @@ def _ebs_lines(pricer: _Pricer, component: str, what: str, volumes, count: float
         if vtype != "gp3":
             pricer.line(
                 component,
-                f"{what}: {size:g} GiB {vtype} root volumes",
+                f"{what}: {vtype} root volumes",
                 count * size,
                 "GB-month",
                 f"ebs.{vtype}.gb-month",
+                note=f"{size:g} GiB per node",
                 low_qty=low * size,
                 high_qty=high * size,
             )
             continue
         pricer.line(
             component,
-            f"{what}: {size:g} GiB gp3 root volumes",
+            f"{what}: gp3 root volumes",
             count * size,
             "GB-month",
             "ebs.gp3.gb-month",
+            note=f"{size:g} GiB per node",
             low_qty=low * size,
             high_qty=high * size,
         )
@@ -380,9 +382,10 @@ def _node_groups(doc: Mapping[str, Any], pricer: _Pricer, usage: CostConfig) -> 
         )
         if len(types) > 1:
             note = (note + "; " if note else "") + f"priced as {first}, the first of {', '.join(types)}"
+        note = f"desiredSize {desired:g} (minSize {lo:g}, maxSize {hi:g})" + (f"; {note}" if note else "")
         pricer.line(
             ng["component"],
-            f"node group {pool}: {desired:g} × {first} {'spot' if spot else 'on-demand'}",
+            f"node group {pool}: {first} {'spot' if spot else 'on-demand'}",
             desired * MONTH,
             "instance-hour",
             P.ec2_key(first),
@@ -532,7 +535,7 @@ def _network(doc: Mapping[str, Any], pricer: _Pricer, usage: CostConfig) -> None
         service = str(inputs.get("serviceName", ep["name"])).split(".", 3)[-1]
         azs = len(inputs.get("subnetIds") or [])
         pricer.line(
-            ep["component"], f"interface endpoint {service}: {azs} AZ", azs * MONTH, "endpoint-AZ-hour", "endpoint.hour"
+            ep["component"], f"interface endpoint {service}: hours", azs * MONTH, "endpoint-AZ-hour", "endpoint.hour"
         )
         pricer.line(
             ep["component"],
@@ -587,11 +590,12 @@ def _keys_logs_data(doc: Mapping[str, Any], pricer: _Pricer, usage: CostConfig, 
         stored = gb * usage.log_stored_fraction * float(retention) / DAYS_PER_MONTH
         pricer.line(
             lg["component"],
-            f"{label}: storage ({retention} days kept)",
+            f"{label}: storage",
             stored,
             "GB-month",
             "logs.storage",
-            note="steady state once the retention is full; assumption platform:cost.logStoredFraction",
+            note=f"{retention} days kept: steady state once the retention is full; assumption "
+            "platform:cost.logStoredFraction",
         )
     secrets = 0
     for db in _of(doc, RDS_INSTANCE):
@@ -605,7 +609,7 @@ def _keys_logs_data(doc: Mapping[str, Any], pricer: _Pricer, usage: CostConfig, 
         key = P.rds_storage_key(multi) if stype == "gp3" else f"rds.{stype}.{'multi-az' if multi else 'single-az'}"
         pricer.line(
             db["component"],
-            f"RDS storage {storage:g} GB {stype} {az}",
+            f"RDS storage {stype} {az}",
             storage,
             "GB-month",
             key,
@@ -615,7 +619,7 @@ def _keys_logs_data(doc: Mapping[str, Any], pricer: _Pricer, usage: CostConfig, 
         backup = storage * usage.database_backup_change_percent_per_day / 100 * retention
         pricer.line(
             db["component"],
-            f"RDS backups beyond the free {storage:g} GB ({retention:g} days kept)",
+            "RDS backups beyond the free allocation",
             backup,
             "GB-month",
             "rds.backup",
