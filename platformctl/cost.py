@@ -310,52 +310,41 @@ def _volumes(template: Mapping[str, Any] | None, fallback_gib: Any) -> list[dict
 
 
 def _ebs_lines(pricer: _Pricer, component: str, what: str, volumes, count: float, low, high) -> None:
+    """Per-node volume dimensions (× node count, with the node group's min..max): GB, and for gp3 what is above
+    its included baseline."""
     for v in volumes:
         size = float(v.get("volumeSize") or 0)
         vtype = str(v.get("volumeType") or "gp3")
-        if vtype != "gp3":
+        dimensions = [(f"{vtype} root volumes", size, "GB-month", f"ebs.{vtype}.gb-month", f"{size:g} GiB per node")]
+        if vtype == "gp3":
+            dimensions += [
+                (
+                    f"gp3 IOPS above {GP3_BASELINE_IOPS}",
+                    float(v.get("iops") or 0) - GP3_BASELINE_IOPS,
+                    "IOPS-month",
+                    "ebs.gp3.iops-month",
+                    "",
+                ),
+                (
+                    f"gp3 throughput above {GP3_BASELINE_MIBPS} MiB/s",
+                    float(v.get("throughput") or 0) - GP3_BASELINE_MIBPS,
+                    "MiBps-month",
+                    "ebs.gp3.mibps-month",
+                    "",
+                ),
+            ]
+        for n, (label, per_node, unit, key, note) in enumerate(dimensions):
+            if n and per_node <= 0:
+                continue  # within gp3's baseline: nothing billed
             pricer.line(
                 component,
-                f"{what}: {vtype} root volumes",
-                count * size,
-                "GB-month",
-                f"ebs.{vtype}.gb-month",
-                note=f"{size:g} GiB per node",
-                low_qty=low * size,
-                high_qty=high * size,
-            )
-            continue
-        pricer.line(
-            component,
-            f"{what}: gp3 root volumes",
-            count * size,
-            "GB-month",
-            "ebs.gp3.gb-month",
-            note=f"{size:g} GiB per node",
-            low_qty=low * size,
-            high_qty=high * size,
-        )
-        iops = float(v.get("iops") or 0) - GP3_BASELINE_IOPS
-        if iops > 0:
-            pricer.line(
-                component,
-                f"{what}: gp3 IOPS above {GP3_BASELINE_IOPS}",
-                count * iops,
-                "IOPS-month",
-                "ebs.gp3.iops-month",
-                low_qty=low * iops,
-                high_qty=high * iops,
-            )
-        mibps = float(v.get("throughput") or 0) - GP3_BASELINE_MIBPS
-        if mibps > 0:
-            pricer.line(
-                component,
-                f"{what}: gp3 throughput above {GP3_BASELINE_MIBPS} MiB/s",
-                count * mibps,
-                "MiBps-month",
-                "ebs.gp3.mibps-month",
-                low_qty=low * mibps,
-                high_qty=high * mibps,
+                f"{what}: {label}",
+                count * per_node,
+                unit,
+                key,
+                note=note,
+                low_qty=low * per_node,
+                high_qty=high * per_node,
             )
 
 
