@@ -285,6 +285,13 @@ def diff_envs(
         typer.echo(text, nl=False)
 
 
+# ----------------------------------------------------------------------------------------------- cost, prices
+# `platformctl cost` and `platformctl prices` live in platformctl/cost_cli.py.
+from platformctl import cost_cli  # noqa: E402
+
+cost_cli.register(app)
+
+
 # ----------------------------------------------------------------------------------------------- real stacks
 
 StacksArg = Annotated[

@@ -26,6 +26,7 @@ from . import checks
 from .addons import AddonsConfig
 from .aws import AwsSettings, aws_settings
 from .cluster import ClusterConfig
+from .cost import CostConfig
 from .data import DataConfig
 from .deploy_runner import DeployRunnerConfig
 from .environment import EnvironmentConfig, TagsConfig
@@ -50,6 +51,8 @@ SECTIONS: dict[str, tuple[Any, bool]] = {
     "gitops": (GitOpsConfig, False),
     "data": (DataConfig, False),
     "deployRunner": (DeployRunnerConfig, False),
+    # Usage assumptions of `platformctl cost` (the program never reads them).
+    "cost": (CostConfig, False),
 }
 # Secrets are separate keys set with `pulumi config set --secret platform:<key> ...`; never plain values.
 SECRET_KEYS: dict[str, str] = {
@@ -134,6 +137,8 @@ class StackConfig:
     def account(self) -> str:
         """The AWS account this stack deploys into (platform:environment.account)."""
         return self.environment.account
+
+    cost: CostConfig = field(default_factory=CostConfig)
 
     @property
     def production(self) -> bool:
@@ -296,6 +301,7 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
         karpenter=parsed["karpenter"],
         deploy_runner=parsed["deployRunner"],
         bootstrap=flags.get("bootstrap", False),
+        cost=parsed["cost"],
         secrets=secrets,
         aws=aws,
         aws_settings=settings,
