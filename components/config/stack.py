@@ -22,7 +22,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from components import netmath
 
-from . import checks
+from . import checks, yaml_compat
 from .addons import AddonsConfig
 from .cluster import ClusterConfig
 from .data import DataConfig
@@ -175,6 +175,8 @@ def _problems_from(section: str, exc: ValidationError) -> list[Problem]:
             msg = msg.removeprefix("Value error, ")
         if kind in ("string_type", "literal_error") and type(err.get("input")) in (int, float):
             msg += "; quote it in YAML (a bare 1.30 is the number 1.3)"
+        if kind == "bool_type" and isinstance(err.get("input"), str):
+            msg += "; write true or false (the Pulumi CLI reads YAML 1.2: yes/no/on/off are strings)"
         out.append(Problem(join_path(key, loc), msg[:1].lower() + msg[1:], err.get("input")))
     return out
 
@@ -297,7 +299,7 @@ def read_stack_file(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError([Problem(str(path), "stack config file not found")], source=str(path)) from None
     try:
-        doc = yaml.safe_load(text) or {}
+        doc = yaml_compat.load(text) or {}  # as the Pulumi CLI reads it (YAML 1.2 core schema)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
