@@ -231,7 +231,10 @@ BAD_DEV = [
     (drop("platform:environment"), ["platform:environment: is required"]),
     (
         setp("platform:environment.production", "yes"),
-        ['platform:environment.production: input should be a valid boolean (got "yes")'],
+        [
+            "platform:environment.production: input should be a valid boolean; write true or false "
+            '(the Pulumi CLI reads YAML 1.2: yes/no/on/off are strings) (got "yes")'
+        ],
     ),
 ]
 
