@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
+import logging
 import runpy
 import sys
 from collections.abc import Callable, Mapping
@@ -181,7 +182,7 @@ def run_plan(stack: str, config_file: Path | None = None, project_dir: Path | No
     """
     project_dir = (project_dir or project_root()).resolve()
     path = Path(config_file) if config_file else stack_file(project_dir, stack)
-    cfg, values = validate_file(path, stack)
+    cfg, values = validate_file(path, stack, project_dir)
     return _run(project_dir, short_stack_name(stack), cfg, values)
 
 
@@ -224,7 +225,9 @@ def run_with_mocks(
         runtime_resource._get_stack_trace = source_pb2.StackTrace
         try:
             runtime_config.set_all_config(dict(config or {}), list(secret_keys or []))
-            pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+            pulumi.runtime.set_mocks(
+                mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_program_logger()
+            )
             # The pending-output set defaults to one object shared by every fresh context: a run that aborted
             # would leave tasks of a dead event loop in it and hang the next run's wait.
             settings.SETTINGS.outputs = set()
@@ -245,6 +248,22 @@ def run_with_mocks(
             asyncio.set_event_loop(None)
 
     return contextvars.Context().run(isolated)
+
+
+class _StderrHandler(logging.Handler):
+    """The program's `pulumi.log.warn/error` as the Pulumi CLI shows them: `warning: ...` on stderr (looked up
+    at each message, so a redirected stderr is honoured)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"{record.levelname.lower()}: {record.getMessage()}", file=sys.stderr)
+
+
+def _program_logger() -> logging.Logger:
+    logger = logging.getLogger("platformctl.program")
+    if not logger.handlers:
+        logger.addHandler(_StderrHandler(logging.WARNING))
+        logger.propagate = False
+    return logger
 
 
 def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, Any]) -> Plan:

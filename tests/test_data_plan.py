@@ -191,11 +191,9 @@ def test_lifecycle_and_repository_policies(prod_plan):
 
 
 def test_build_role_trusts_only_the_configured_repository_and_branch(plans):
+    # dev and prod share an account, which has one GitHub OIDC provider: dev creates it, prod names it.
     for env, branch in (("dev", "main"), ("prod", "release")):
         plan = plans[env]
-        provider = one(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-        assert provider.inputs["url"] == "https://token.actions.githubusercontent.com"
-        assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
         role = one(plan, "aws:iam/role:Role")
         [st] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert st["Condition"] == {
@@ -204,7 +202,16 @@ def test_build_role_trusts_only_the_configured_repository_and_branch(plans):
                 "token.actions.githubusercontent.com:sub": [f"repo:example-org/eks-platform:ref:refs/heads/{branch}"],
             }
         }
-        assert role.property_dependencies["assumeRolePolicy"] == [provider.urn]
+        if env == "dev":
+            provider = one(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+            assert provider.inputs["url"] == "https://token.actions.githubusercontent.com"
+            assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+            assert role.property_dependencies["assumeRolePolicy"] == [provider.urn]
+        else:
+            assert not of(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+            assert st["Principal"] == {
+                "Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+            }
 
 
 def test_build_role_pushes_to_this_stacks_repositories_only(prod_plan):

@@ -8,6 +8,7 @@ Validation runs before any resource is declared, both in the Pulumi program (`__
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import json
 import re
@@ -117,6 +118,8 @@ class StackConfig:
     secrets: dict[str, SecretValue] = field(default_factory=dict)
     aws: dict[str, Any] = field(default_factory=dict)
     karpenter: KarpenterConfig = field(default_factory=KarpenterConfig)
+    # Allowed but probably mistakes (a public VPC range, a value copied from another stack): shown, never fatal.
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -276,7 +279,7 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
     )
     problems.extend(checks.semantic_problems(cfg))
     if not problems:
-        return cfg
+        return dataclasses.replace(cfg, warnings=tuple(checks.semantic_warnings(cfg)))
     raise ConfigError(problems)
 
 
@@ -319,14 +322,22 @@ def load_stack_config(stack: str, config_file: Path | None = None, project_dir: 
 
     project_dir = project_dir or project_root()
     path = config_file or stack_file(project_dir, stack)
-    return validate_file(Path(path), stack)[0]
+    return validate_file(Path(path), stack, project_dir)[0]
 
 
-def validate_file(path: Path, stack: str) -> tuple[StackConfig, dict[str, Any]]:
-    """Read one stack file once: its validated config and its raw values (what the engine hands a program)."""
+def validate_file(path: Path, stack: str, project_dir: Path | None = None) -> tuple[StackConfig, dict[str, Any]]:
+    """Read one stack file once: its validated config (on its own and next to the project's other stacks) and
+    its raw values (what the engine hands a program)."""
+    from components.paths import project_root
+
+    from .repository import check_repository
+
     values = read_stack_file(path)
+    if project_dir is None:
+        project_dir = path.parent if (path.parent / "Pulumi.yaml").is_file() else project_root()
     try:
-        return validate(values, short_stack_name(stack)), values
+        cfg = validate(values, short_stack_name(stack))
+        return check_repository(cfg, project_dir), values
     except ConfigError as exc:
         exc.source = str(path)
         raise
@@ -348,4 +359,9 @@ def from_pulumi_runtime() -> StackConfig:
             with contextlib.suppress(ValueError):
                 value = json.loads(value)
         values[key] = value
-    return validate(values, pulumi.get_stack())
+    from components.paths import project_root
+
+    from .repository import check_repository
+
+    # Pulumi runs the program in the project directory, next to the other stacks' files.
+    return check_repository(validate(values, pulumi.get_stack()), project_root())
