@@ -53,6 +53,20 @@ HELM_CHARTS: dict[str, dict[str, str]] = {
         "chart": "cluster-autoscaler",
         "version": "9.59.0",
     },
+    # NVIDIA device plugin v0.20.0 (image nvcr.io/nvidia/k8s-device-plugin:v0.20.0, the chart's appVersion) and the
+    # DCGM exporter chart 4.8.2 (image nvcr.io/nvidia/k8s/dcgm-exporter:4.5.3-4.8.2-distroless): versions and values
+    # read from the NVIDIA/k8s-device-plugin tag v0.20.0 and NVIDIA/dcgm-exporter tag 4.5.3-4.8.2; that the Helm
+    # repositories serve them was not checked from here (no network).
+    "nvidia-device-plugin": {
+        "repo": "https://nvidia.github.io/k8s-device-plugin",
+        "chart": "nvidia-device-plugin",
+        "version": "0.20.0",
+    },
+    "dcgm-exporter": {
+        "repo": "https://nvidia.github.io/dcgm-exporter/helm-charts",
+        "chart": "dcgm-exporter",
+        "version": "4.8.2",
+    },
     # Karpenter v1.15, the latest minor in 2026-10; check https://karpenter.sh/docs/upgrading/compatibility/ before
     # a Kubernetes upgrade. An OCI chart (`repo` is the registry path); its CRDs are rendered and managed by Pulumi.
     "karpenter": {"repo": "oci://public.ecr.aws/karpenter", "chart": "karpenter", "version": "1.15.0"},

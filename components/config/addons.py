@@ -150,6 +150,9 @@ class AddonsConfig(Model):
     keda: AddonSettings = Field(default_factory=AddonSettings)
     velero: AddonSettings = Field(default_factory=AddonSettings)
     cluster_autoscaler: AddonSettings = Field(default_factory=AddonSettings)
+    # Unset: on when a node pool (AL2023 NVIDIA AMI) or a Karpenter NodePool (accelerator: nvidia) has NVIDIA GPUs.
+    nvidia_device_plugin: AddonSettings = Field(default_factory=AddonSettings)
+    dcgm_exporter: AddonSettings = Field(default_factory=AddonSettings)
 
     def settings(self, addon: str) -> AddonSettings:
         """The settings of a catalog add-on by its name, e.g. `external-dns`."""
@@ -171,6 +174,20 @@ class AddonsConfig(Model):
         except ValidationError as exc:
             errors += [_passthrough(e) for e in exc.errors(include_url=False)]
         raise ValidationError.from_exception_data(cls.__name__, errors)
+
+
+def with_stack_defaults(addons: AddonsConfig, node_pools: list, karpenter: Any) -> AddonsConfig:
+    """Defaults that depend on the rest of the stack: the NVIDIA device plugin is on (unless set) when any node
+    pool or enabled Karpenter NodePool has NVIDIA GPUs; without it, GPU nodes advertise no nvidia.com/gpu."""
+    from .accelerators import of_ami
+
+    nvidia = any(of_ami(p.ami_type) == "nvidia" for p in node_pools) or (
+        karpenter.enabled and any(p.accelerator == "nvidia" for p in karpenter.node_pools)
+    )
+    if nvidia and addons.nvidia_device_plugin.enabled is None:
+        plugin = addons.nvidia_device_plugin.model_copy(update={"enabled": True})
+        return addons.model_copy(update={"nvidia_device_plugin": plugin})
+    return addons
 
 
 def addon_keys() -> list[str]:

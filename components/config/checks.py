@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from components import aws_regions, netmath
 
+from . import accelerators
 from .node_pools import SYSTEM_POOL, architecture, pool_problems, reserved_label_problem, size_problems
 from .problems import Problem, render_value
 
@@ -33,7 +34,8 @@ def semantic_problems(cfg: StackConfig) -> list[Problem]:
 
 
 def semantic_warnings(cfg: StackConfig) -> list[Problem]:
-    """What is allowed but probably a mistake (printed, never fatal): a VPC in public address space."""
+    """What is allowed but probably a mistake (printed, never fatal): a VPC in public address space, GPU nodes
+    without a device plugin."""
     out: list[Problem] = []
     vpc = cfg.network.vpc_cidr
     if not netmath.is_private(vpc):
@@ -43,6 +45,16 @@ def semantic_warnings(cfg: StackConfig) -> list[Problem]:
                 "is public address space, not a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, "
                 "100.64.0.0/10): the Internet hosts it covers become unreachable from this VPC",
                 vpc,
+            )
+        )
+    plugin = cfg.addons.nvidia_device_plugin.enabled
+    if plugin is False and any(accelerators.of_ami(p.ami_type) == "nvidia" for p in cfg.node_pools):
+        out.append(
+            Problem(
+                "platform:addons.nvidiaDevicePlugin.enabled",
+                "is false but a node pool has NVIDIA GPUs: without a device plugin they advertise no nvidia.com/gpu "
+                "(fine only if you install one yourself, e.g. the GPU Operator)",
+                False,
             )
         )
     return out
@@ -310,6 +322,52 @@ def _karpenter(cfg: StackConfig) -> list[Problem]:
             problem = reserved_label_problem(label)
             if problem:
                 out.append(Problem(f"{where}.labels.{label}", problem, value))
+        out.extend(_karpenter_accelerator(pool, where, k.ami_family))
+    return out
+
+
+def _karpenter_accelerator(pool, where: str, ami_family: str) -> list[Problem]:
+    """An accelerator NodePool says so (`accelerator`), bounds its devices, and lists only its kind of family."""
+    out: list[Problem] = []
+    kind = pool.accelerator
+    for j, family in enumerate(pool.instance_families):
+        has = accelerators.of_family(family)
+        if has != kind:
+            fix = f"set accelerator: {has}" if has and not kind else "list only families of its accelerator"
+            what = accelerators.NAMES[has] if has else "a family without accelerator"
+            out.append(Problem(f"{where}.instanceFamilies[{j}]", f"is {what} ({fix})", family))
+    if kind is None:
+        for j, category in enumerate(pool.instance_categories):
+            if category in accelerators.ACCELERATED_CATEGORIES:
+                out.append(
+                    Problem(
+                        f"{where}.instanceCategories[{j}]",
+                        "holds GPU/Neuron instances: make it an accelerator NodePool (accelerator: nvidia or neuron) "
+                        "so they get the taint and device plugin, or drop the category",
+                        category,
+                    )
+                )
+    for owner, resource in accelerators.RESOURCES.items():
+        if pool.limits.of(resource) is not None and kind != owner:
+            out.append(Problem(f"{where}.limits.{resource}", f"limits {resource}: set accelerator: {owner}"))
+    if kind is not None:
+        resource = accelerators.RESOURCES[kind]
+        if pool.limits.of(resource) is None:
+            out.append(
+                Problem(
+                    f"{where}.limits",
+                    f"must bound {resource} for an accelerator NodePool (e.g. {resource}: 8): the most devices it buys",
+                )
+            )
+        if ami_family != "al2023":
+            out.append(
+                Problem(
+                    f"{where}.accelerator",
+                    f"needs the al2023 AMI family (amiSelectorAlias): {ami_family} runs its own device plugin, "
+                    "which would clash with the catalog's",
+                    kind,
+                )
+            )
     return out
 
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from components import netmath
 
 from . import checks, yaml_compat
-from .addons import AddonsConfig
+from .addons import AddonsConfig, with_stack_defaults
 from .cluster import ClusterConfig
 from .data import DataConfig
 from .environment import EnvironmentConfig, TagsConfig
@@ -270,7 +270,7 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
         network=parsed["network"],
         cluster=parsed["cluster"],
         node_pools=parsed["nodePools"],
-        addons=parsed["addons"],
+        addons=with_stack_defaults(parsed["addons"], parsed["nodePools"], parsed["karpenter"]),
         gitops=parsed["gitops"],
         data=parsed["data"],
         karpenter=parsed["karpenter"],
