@@ -14,23 +14,29 @@ def project_root() -> Path:
     return ROOT
 
 
-@pytest.fixture(scope="session")
-def dev_plan():
-    from platformctl.engine import run_plan
+class Plans(dict):
+    """stack -> its offline plan, run on first use (every stack of the repository, dev and prod or any other)."""
 
-    return run_plan("dev", project_dir=ROOT)
+    def __missing__(self, stack: str):
+        from platformctl.engine import run_plan
 
-
-@pytest.fixture(scope="session")
-def prod_plan():
-    from platformctl.engine import run_plan
-
-    return run_plan("prod", project_dir=ROOT)
+        self[stack] = plan = run_plan(stack, project_dir=ROOT)
+        return plan
 
 
 @pytest.fixture(scope="session")
-def plans(dev_plan, prod_plan):
-    return {"dev": dev_plan, "prod": prod_plan}
+def plans() -> Plans:
+    return Plans()
+
+
+@pytest.fixture(scope="session")
+def dev_plan(plans):
+    return plans["dev"]
+
+
+@pytest.fixture(scope="session")
+def prod_plan(plans):
+    return plans["prod"]
 
 
 @pytest.fixture

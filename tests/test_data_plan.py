@@ -9,10 +9,13 @@ import pytest
 import yaml
 
 from components.config import read_stack_file
+from components.config.repository import stack_names
 from policies.rules import config as policy_config
 from policies.rules import encryption, hardening, tags
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every stack of the repository, from its Pulumi.<stack>.yaml (never a fixed dev/prod list).
+STACKS = stack_names(ROOT)
 DATA_COMPONENTS = ("database", "registry", "build-access")
 RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES}
 
@@ -229,7 +232,7 @@ def test_build_role_pushes_to_this_stacks_repositories_only(prod_plan):
 # ---------------------------------------------------------------------------------------------- policies
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_data_resources_pass_the_stack_policy_config(plans, stack):
     """The AWS rules with the stack's own policy config (policies/config/<stack>.json), data components only."""
     config = policy_config.load_config_file(ROOT / "policies" / "config" / f"{stack}.json")

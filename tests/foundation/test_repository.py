@@ -191,3 +191,51 @@ def test_an_addon_in_pulumi_and_in_gitops_is_a_config_error():
         "add-on is installed by Pulumi or by Argo CD, never both (two copies would fight); remove one "
         '(got "argo-rollouts")'
     ]
+
+
+def test_a_team_namespace_kube_system_exits_2_naming_the_key(plan_with_edited_config):
+    def edit(config: dict) -> None:
+        config["platform:cluster"]["access"]["teams"][0]["namespaces"] = ["frontend", "kube-system"]
+
+    code, lines = plan_with_edited_config("dev", edit)
+    assert code == 2
+    assert lines == [
+        "platform:cluster.access.teams[0].namespaces[1]: is reserved: kube-* namespaces are Kubernetes' own "
+        '(got "kube-system")'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("namespaces", "expected"),
+    [
+        (
+            ["argocd"],
+            "platform:cluster.access.teams[0].namespaces[0]: is reserved: Argo CD runs there (platform:gitops) "
+            '(got "argocd")',
+        ),
+        (
+            ["cert-manager"],
+            "platform:cluster.access.teams[0].namespaces[0]: is reserved: the cert-manager add-on's namespace "
+            '(got "cert-manager")',
+        ),
+        (
+            ["karpenter"],
+            "platform:cluster.access.teams[0].namespaces[0]: is reserved: Karpenter's conventional namespace "
+            '(got "karpenter")',
+        ),
+        (
+            ["frontend", "api"],
+            "platform:cluster.access.teams[1].namespaces[0]: is already team frontend's (one team per namespace) "
+            '(got "api")',
+        ),
+    ],
+)
+def test_team_namespaces_are_checked_against_reserved_ones_and_other_teams(namespaces, expected):
+    lines = _problems(lambda v: v["platform:cluster"]["access"]["teams"][0].update(namespaces=namespaces))
+    assert lines == [expected]
+
+
+def test_a_team_may_own_several_namespaces():
+    values = copy.deepcopy(read_stack_file(ROOT / "Pulumi.dev.yaml"))
+    values["platform:cluster"]["access"]["teams"][0]["namespaces"] = ["frontend", "frontend-batch"]
+    assert validate(values, "dev").cluster.access.teams[0].namespaces == ["frontend", "frontend-batch"]
