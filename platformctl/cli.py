@@ -158,6 +158,88 @@ def diff_envs(
         typer.echo(text, nl=False)
 
 
+# ----------------------------------------------------------------------------------------------- env
+
+env_app = typer.Typer(
+    help="Environments are stacks: scaffold a new one from an existing one, list them and what differs.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(env_app, name="env")
+
+
+@env_app.command("new")
+def env_new(
+    name: Annotated[str, typer.Argument(help="The new environment (= stack) name, e.g. staging.")],
+    source: Annotated[str, typer.Option("--from", help="The stack to copy, e.g. dev.", show_default=False)],
+    region: Annotated[str | None, typer.Option("--region", help="AWS Region (default: the source's).")] = None,
+    azs: Annotated[int | None, typer.Option("--azs", help="Availability Zones (default: the source's).")] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", help="AWS account ID, 12 digits (default: the source's, marked).")
+    ] = None,
+    production: Annotated[bool, typer.Option("--production", help="A production environment.")] = False,
+) -> None:
+    """Scaffold an environment: Pulumi.NAME.yaml, its policy config and its platform/ values, validated first.
+
+    Derived from the name: the environment name, secrets path and domain; chosen: a VPC CIDR no other stack
+    uses; from the options: Region (its real AZs), AZ count, account. What cannot be derived is copied and marked
+    `# copied from SOURCE, change me` (plan warns until changed). Nothing is written unless it all validates.
+
+    Example: `platformctl env new staging --from dev --region us-east-1 --azs 2 --account 210987654321`.
+    """
+    from components.config import ConfigError
+    from platformctl.envs import EnvError, new_environment, write
+    from platformctl.paths import project_root
+
+    project = project_root()
+    try:
+        env = new_environment(project, name, source, region=region, azs=azs, account=account, production=production)
+        written = write(env)
+    except EnvError as exc:
+        raise fail(exc.lines, EXIT_USAGE) from None
+    except ConfigError as exc:
+        raise fail(
+            [f"error: Pulumi.{name}.yaml would not validate; nothing was written:", *exc.lines], EXIT_USAGE
+        ) from None
+    typer.echo(f"created environment {name} from {source}:")
+    for path in written:
+        typer.echo(f"  {path.relative_to(project)}")
+    typer.echo("derived:")
+    for line in env.derived:
+        typer.echo(f"  {line}")
+    if env.copied:
+        typer.echo(f"copied from {source}, change me:")
+        for key in env.copied:
+            typer.echo(f"  {key}")
+    typer.echo(f"next: platformctl plan {name} && platformctl policy {name}, then `pulumi stack init {name}`")
+
+
+@env_app.command("list")
+def env_list(
+    json_mode: Annotated[bool, typer.Option("--json", help="One JSON document instead of tables.")] = False,
+) -> None:
+    """Every stack (from its Pulumi.<stack>.yaml): account, Region, network, version, and the config keys that
+    differ between stacks. Offline.
+
+    Example: `platformctl env list`.
+    """
+    import json
+
+    from platformctl.envs import differences, list_environments
+    from platformctl.paths import project_root
+
+    rows = list_environments(project_root())
+    diff = differences(rows)
+    if json_mode:
+        doc = {"stacks": [r.summary() for r in rows], "differences": diff}
+        typer.echo(json.dumps(doc, indent=2, sort_keys=True, default=str))
+        return
+    from platformctl.render import print_environments
+
+    print_environments(rows, diff)
+
+
 # ----------------------------------------------------------------------------------------------- real stacks
 
 StacksArg = Annotated[

@@ -43,3 +43,49 @@ def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False) -> None:
     console.print(types)
     console.print()
     console.print(head)
+
+
+def print_environments(rows, diff: dict) -> None:
+    """`platformctl env list`: one row per stack, then every config key whose value differs between stacks."""
+    import json
+
+    from rich.console import Console
+
+    from platformctl.tables import print_rows
+
+    console = Console(highlight=False)
+    headers = ("stack", "production", "account", "region", "VPC", "AZs", "Kubernetes", "domain", "status")
+    table = []
+    for r in rows:
+        s = r.summary()
+        if not s["valid"]:
+            table.append((r.stack, "", "", "", "", "", "", "", f"invalid: {len(r.problems)} problem(s)"))
+            continue
+        status = f"{len(s['warnings'])} warning(s)" if s["warnings"] else "valid"
+        table.append(
+            (
+                r.stack,
+                "yes" if s["production"] else "no",
+                s["account"],
+                s["region"],
+                s["vpcCidr"],
+                str(s["azCount"]),
+                s["kubernetes"],
+                s["domain"] or "-",
+                status,
+            )
+        )
+    print_rows(console, "Environments", headers, table)
+    for r in rows:
+        for line in [*r.problems, *(r.summary().get("warnings") or [])]:
+            console.print(f"{r.stack}: {line}", markup=False, soft_wrap=True)
+    if not diff:
+        console.print("No config key differs between the stacks.")
+        return
+    stacks = [r.stack for r in rows]
+    cells = [
+        (key, *("-" if values[st] is None else json.dumps(values[st], default=str).strip('"') for st in stacks))
+        for key, values in diff.items()
+    ]
+    console.print()
+    print_rows(console, "What differs", ("config key", *stacks), cells)
