@@ -51,8 +51,11 @@ class Diagnostic:
     description: str = ""
     resource_type: str = ""
     resource_name: str = ""
+    # The stack config key that decides this finding and its line in the stack file (platformctl.fixhints).
+    config_key: str | None = None
+    config_line: int | None = None
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str | int | None]:
         return {
             "pack": self.pack,
             "policy": self.policy,
@@ -62,6 +65,8 @@ class Diagnostic:
             "description": self.description,
             "type": self.resource_type,
             "name": self.resource_name,
+            "configKey": self.config_key,
+            "configLine": self.config_line,
         }
 
 

@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from platformctl.exitcodes import EXIT_FAIL, EXIT_OK, EXIT_USAGE, help_line
+
 app = typer.Typer(
     name="platformctl",
     help="Plan, check and operate the eks-platform stacks (dev, prod, ...).\n\n"
@@ -23,8 +25,7 @@ app = typer.Typer(
     "Examples:\n\n  platformctl plan dev\n\n  platformctl plan prod --json prod.json --graph prod.mmd\n\n"
     "  platformctl policy prod --format markdown\n\n  platformctl diff-envs dev prod\n\n"
     "  platformctl preview dev prod --policy\n\n  platformctl up prod --policy\n\n"
-    "Exit codes: 0 ok; 1 failed, policy violation or drift; 2 usage or invalid config; 3 no pulumi CLI; "
-    "4 not logged in; 5 no cloud credentials; 6 stack not found; 7 stack locked; 130 interrupted.",
+    "  platformctl env new staging --from dev --region us-east-1\n\n" + help_line(),
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -32,7 +33,28 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("eks-platform")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            number = "unknown"
+        typer.echo(f"platformctl {number}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Plan, check and operate the eks-platform stacks."""
+
 
 StackArg = Annotated[str, typer.Argument(help="Stack name: 'dev', 'prod', or fully qualified 'org/eks-platform/dev'.")]
 ConfigFileOpt = Annotated[
@@ -72,8 +94,12 @@ def load_plan(stack: str, config_file: Path | None):
 @app.command()
 def plan(
     stack: StackArg,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Write the whole plan as JSON here.")] = None,
-    graph: Annotated[Path | None, typer.Option("--graph", help="Write a Mermaid diagram of the components.")] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the whole plan as JSON here ('-': stdout, nothing else there).")
+    ] = None,
+    graph: Annotated[
+        Path | None, typer.Option("--graph", help="Write a Mermaid diagram of the components ('-': stdout).")
+    ] = None,
     graph_depth: Annotated[
         int | None, typer.Option("--graph-depth", min=1, help="Only components this deep (1: top-level only).")
     ] = None,
@@ -86,6 +112,8 @@ def plan(
     """
     import time
 
+    if _is_stdout(json_path) and _is_stdout(graph):
+        raise fail("error: --json - and --graph - both write to stdout; give one of them a file", EXIT_USAGE)
     started = time.perf_counter()
     result = load_plan(stack, config_file)
     elapsed = time.perf_counter() - started
@@ -95,7 +123,8 @@ def plan(
         _write(graph, result.mermaid(graph_depth))
     from platformctl.render import print_plan_summary
 
-    print_plan_summary(result, elapsed, quiet=quiet)
+    # With JSON or Mermaid on stdout, the summary goes to stderr: stdout holds that document and nothing else.
+    print_plan_summary(result, elapsed, quiet=quiet, stderr=_is_stdout(json_path) or _is_stdout(graph))
 
 
 class PolicyFormat(StrEnum):
@@ -105,23 +134,48 @@ class PolicyFormat(StrEnum):
     sarif = "sarif"
 
 
+POLICY_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".sarif": "sarif", ".txt": "table"}
+
+
 @app.command()
 def policy(
     stack: StackArg,
-    fmt: Annotated[PolicyFormat, typer.Option("--format", "-f", help="Report format.")] = PolicyFormat.table,
+    fmt: Annotated[
+        PolicyFormat | None,
+        typer.Option("--format", "-f", help="Report format (default: from the --output suffix, else table)."),
+    ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report here (default: stdout).")
+        Path | None, typer.Option("--output", "-o", help="Write the report here (default, or '-': stdout).")
     ] = None,
     config_file: ConfigFileOpt = None,
 ) -> None:
     """Check the offline plan against every policy pack under policies/ (real packs, over gRPC).
 
     Exit 1 on any mandatory violation. Examples: `platformctl policy prod`,
-    `platformctl policy prod --format sarif --output policy.sarif`.
+    `platformctl policy prod --format sarif --output policy.sarif`, `platformctl policy prod -o report.md`.
     """
     from platformctl.policycheck import run_policy_check
 
+    if _is_stdout(output):
+        output = None
+    if fmt is None:
+        fmt = PolicyFormat(_format_from_suffix(output, POLICY_SUFFIXES, "table"))
     raise typer.Exit(run_policy_check(stack, config_file=config_file, fmt=fmt.value, output=output))
+
+
+def _is_stdout(path: Path | None) -> bool:
+    return path is not None and str(path) == "-"
+
+
+def _format_from_suffix(output: Path | None, suffixes: dict[str, str], default: str) -> str:
+    """The format an --output file's suffix names, `default` without a file; exit 2 when the suffix says nothing."""
+    if output is None:
+        return default
+    found = suffixes.get(output.suffix.lower())
+    if found is None:
+        known = ", ".join(f"{k} ({v})" for k, v in suffixes.items())
+        raise fail(f"error: cannot tell the format of {output} from its suffix ({known}): add --format", EXIT_USAGE)
+    return found
 
 
 # ----------------------------------------------------------------------------------------------- diff-envs
@@ -151,7 +205,7 @@ def diff_envs(
         if _debug():
             raise
         raise fail(f"error: the program failed offline: {type(exc).__name__}: {exc}", EXIT_FAIL) from None
-    if output:
+    if output and not _is_stdout(output):
         _write(output, text)
         typer.echo(f"wrote {output}", err=True)
     else:
@@ -361,9 +415,14 @@ def preview(
     json_mode: JsonOpt = False,
     parallel: ParallelOpt = None,
     fmt: Annotated[
-        RunFormat, typer.Option("--format", "-f", help="markdown: a PR comment (changes + policy report).")
-    ] = RunFormat.text,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the Markdown report here.")] = None,
+        RunFormat | None,
+        typer.Option(
+            "--format", "-f", help="markdown: a PR comment (changes + policy report); default: from --output's suffix."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the Markdown report here (a .md file).")
+    ] = None,
     retry: RetryOpt = 0,
 ) -> None:
     """Preview the changes to one or more real stacks (Automation API, one worker per stack).
@@ -375,6 +434,11 @@ def preview(
     Examples: `platformctl preview dev`, `platformctl preview dev prod --policy`,
     `platformctl preview prod --policy --format markdown -o preview.md`, `platformctl preview dev --json`.
     """
+
+    if fmt is None:
+        fmt = RunFormat(_format_from_suffix(output, {".md": "markdown", ".markdown": "markdown"}, "text"))
+    if fmt is RunFormat.text and output is not None:
+        raise fail("error: --output writes the Markdown report: add --format markdown (or name a .md file)", EXIT_USAGE)
 
     def body() -> None:
         from platformctl.automation import op_preview
@@ -770,6 +834,11 @@ def stacks(
 
 
 def _write(path: Path, text: str) -> None:
+    """Write a document to a file, or to stdout for `-`."""
+    if _is_stdout(path):
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)

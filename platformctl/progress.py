@@ -661,6 +661,10 @@ def policy_report(p: StackProgress, project_dir: Path, *, project: str = "eks-pl
                 resource_name=name,
             )
         )
+    from platformctl.fixhints import annotate
+
+    stack_path = project_dir / f"Pulumi.{p.short}.yaml"
+    diagnostics = annotate(diagnostics, environment, stack_path.read_text() if stack_path.is_file() else None)
     versions = {pack: p.policy_packs.get(pack, "").lstrip("v") for pack in packs}
     try:
         relative = config_path.resolve().relative_to(project_dir.resolve()).as_posix() if config_path else None

@@ -9,11 +9,12 @@ if TYPE_CHECKING:
     from platformctl.plan import Plan
 
 
-def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False) -> None:
+def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False, stderr: bool = False) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    console = Console(highlight=False)
+    from platformctl.tables import print_rows
+
+    console = Console(highlight=False, stderr=stderr)
     summary = plan.summary()
     n = summary["resources"]
     cfg = plan.config
@@ -26,21 +27,22 @@ def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False) -> None:
     if quiet:
         console.print(head)
         return
-    components = Table(title="Resources per component", title_justify="left", show_edge=False)
-    components.add_column("component")
-    components.add_column("resources", justify="right")
-    components.add_column("protected", justify="right")
     protected = Counter(plan.by_urn[u].component for u in summary["protected"])
-    for comp, count in summary["byComponent"].items():
-        components.add_row(comp, str(count), str(protected.get(comp, 0) or ""))
-    types = Table(title="Resources per type", title_justify="left", show_edge=False)
-    types.add_column("type")
-    types.add_column("count", justify="right")
-    for typ, count in sorted(summary["byType"].items(), key=lambda kv: (-kv[1], kv[0])):
-        types.add_row(typ, str(count))
-    console.print(components)
+    print_rows(
+        console,
+        "Resources per component",
+        ("component", "resources", "protected"),
+        [(comp, str(count), str(protected.get(comp, 0) or "")) for comp, count in summary["byComponent"].items()],
+        justify={1: "right", 2: "right"},
+    )
     console.print()
-    console.print(types)
+    print_rows(
+        console,
+        "Resources per type",
+        ("type", "count"),
+        [(typ, str(count)) for typ, count in sorted(summary["byType"].items(), key=lambda kv: (-kv[1], kv[0]))],
+        justify={1: "right"},
+    )
     console.print()
     console.print(head)
 

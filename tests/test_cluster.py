@@ -173,7 +173,7 @@ def test_secrets_are_encrypted_with_a_dedicated_rotating_key(plans, stack):
     keys = {r.name: r for r in mine(plan) if r.type == "aws:kms/key:Key"}
     secrets_key = keys[f"{stack}-cluster-secrets-key"]
     assert eks.property_dependencies["encryptionConfigKeyArn"] == [secrets_key.urn]
-    assert eks.inputs["encryptionConfigKeyArn"].startswith("arn:aws:kms:eu-west-1:")
+    assert eks.inputs["encryptionConfigKeyArn"].startswith(f"arn:aws:kms:{plan.config.region}:")
     assert all(k.inputs["enableKeyRotation"] is True for k in keys.values())
     aliases = {r.inputs["name"] for r in mine(plan) if r.type == "aws:kms/alias:Alias"}
     assert f"alias/eks-platform-{stack}-eks-secrets" in aliases
@@ -249,9 +249,10 @@ def test_prod_protects_the_cluster_and_its_keys_and_dev_does_not(plans):
 @pytest.mark.parametrize("stack", STACKS)
 def test_stack_outputs(plans, stack):
     out = plans[stack].outputs
+    region = plans[stack].config.region
     assert out["clusterName"] == f"eks-platform-{stack}"
     assert out["clusterEndpoint"].startswith("https://") and out["clusterEndpoint"].endswith(".eks.amazonaws.com")
-    assert out["oidcIssuer"].startswith("oidc.eks.eu-west-1.amazonaws.com/id/")
+    assert out["oidcIssuer"].startswith(f"oidc.eks.{region}.amazonaws.com/id/")
     assert out["kubeconfig"] == "[secret]"
     assert set(out["nodeRoleArns"]) == {"managedNodeGroups", "karpenter"}
     assert all(arn.startswith("arn:aws:iam::123456789012:role/") for arn in out["nodeRoleArns"].values())

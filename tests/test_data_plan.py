@@ -174,10 +174,11 @@ def test_one_repository_per_app(plans):
             assert r.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
             [enc] = r.inputs["encryptionConfigurations"]
             assert enc["encryptionType"] == "KMS" and enc["kmsKey"].startswith("arn:aws:kms:")
-            assert r.options["protect"] is (env == "prod")
-            assert r.inputs["forceDelete"] is (env == "dev")
+            assert r.options["protect"] is plan.config.production
+            assert r.inputs["forceDelete"] is not plan.config.production
         urls = plan.outputs["repositoryUrls"]
-        assert urls == {app: f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/{env}/{app}" for app in ("frontend", "api")}
+        registry = f"123456789012.dkr.ecr.{plan.config.region}.amazonaws.com"
+        assert urls == {app: f"{registry}/{env}/{app}" for app in ("frontend", "api")}
 
 
 def test_lifecycle_and_repository_policies(prod_plan):

@@ -191,7 +191,7 @@ def test_controller_role_uses_pod_identity(plans, stack):
     [trust] = json.loads(controller.inputs["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     pinned = trust["Condition"]["StringEquals"]
-    cluster_arn = f"arn:aws:eks:eu-west-1:123456789012:cluster/eks-platform-{stack}"
+    cluster_arn = f"arn:aws:eks:{plan.config.region}:123456789012:cluster/eks-platform-{stack}"
     assert pinned["aws:RequestTag/eks-cluster-arn"] == cluster_arn
     assert pinned["aws:SourceAccount"] == "123456789012"
     inline = one(plan, "aws:iam/rolePolicy:RolePolicy")

@@ -174,9 +174,10 @@ def test_no_cloud_credentials(fake_pulumi, cli):
 
 
 def test_stack_not_found_lists_the_backend_stacks(fake_pulumi, cli):
-    result = cli("outputs", "staging")
+    result = cli("outputs", "nosuchstack")
     assert result.exit_code == errors.EXIT_STACK_NOT_FOUND
-    assert result.stderr.strip() == "error: stack 'staging' not found; existing stacks: dev, prod"
+    # The fake backend's stacks (dev, prod), whatever config files the repository holds.
+    assert result.stderr.strip() == "error: stack 'nosuchstack' not found; existing stacks: dev, prod"
 
 
 def test_a_failing_operation_is_one_line_with_the_engine_error(fake_pulumi, cli):
@@ -335,7 +336,10 @@ def test_stacks_lists_backend_stacks_and_config_files(fake_pulumi, cli):
     result = cli("stacks", "--json")
     assert result.exit_code == 0, result.stderr
     rows = {r["name"]: r for r in json.loads(result.stdout)}
-    assert set(rows) == {"dev", "prod"}
+    from components.config.repository import stack_names
+
+    # The backend's stacks (the fake's dev and prod) and every config file not deployed yet.
+    assert set(rows) == {"dev", "prod"} | set(stack_names(ROOT))
     assert rows["dev"]["lastUpdate"].startswith("2026-01-02T03:04:05")
     assert rows["prod"]["configFile"] == "Pulumi.prod.yaml"
     table = cli("stacks")

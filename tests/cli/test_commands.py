@@ -156,9 +156,12 @@ def test_fully_qualified_name_of_another_project_is_refused(fake_pulumi, cli):
 
 
 def test_unknown_stack_lists_the_existing_ones(fake_pulumi, cli):
-    result = cli("preview", "staging")
+    from components.config.repository import stack_names
+
+    result = cli("preview", "nosuchstack")
     assert result.exit_code == errors.EXIT_STACK_NOT_FOUND
-    assert result.stderr.strip() == "error: stack 'staging' not found; existing stacks: dev, prod"
+    existing = ", ".join(stack_names(ROOT))
+    assert result.stderr.strip() == f"error: stack 'nosuchstack' not found; existing stacks: {existing}"
     assert fake_pulumi.calls() == []
 
 

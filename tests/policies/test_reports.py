@@ -85,7 +85,18 @@ def test_json_report():
         "config": {"requiredTags": ["team"]},
     }
     first = doc["violations"][0]
-    assert set(first) == {"pack", "policy", "level", "message", "urn", "description", "type", "name"}
+    assert set(first) == {
+        "pack",
+        "policy",
+        "level",
+        "message",
+        "urn",
+        "description",
+        "type",
+        "name",
+        "configKey",
+        "configLine",
+    }
     assert first["policy"] == "encryption-at-rest" and first["urn"] == URN_VOL
 
 
