@@ -519,6 +519,12 @@ def up(
             if code != EXIT_OK:
                 raise typer.Exit(code)
             hints = {p.stack: p.total for p in previews}
+            from platformctl.progress import approval_lines, print_approval
+
+            for ref, p in zip(production, previews, strict=True):
+                print_approval(
+                    err, f"Changes to {p.stack} ({p.changed}):", approval_lines(p.changes, ref.environment or ref.short)
+                )
             if not typer.confirm(f"Apply these changes to {names}?", default=False, err=True):
                 raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
         progresses = _run(
@@ -611,7 +617,9 @@ def destroy(
 
         project = project_root()
         ref = resolve_stack(stack, project, validate=False)
-        if production_flag(ref, project):
+        production = production_flag(ref, project)
+        ask = False
+        if production:
             if confirm not in (ref.short, ref.name):
                 got = f" (got {confirm!r})" if confirm is not None else ""
                 raise PlatformError(
@@ -625,12 +633,12 @@ def destroy(
                 raise PlatformError(
                     f"error: destroy deletes every resource of {ref.name}: pass --yes", EXIT_USAGE, kind="confirm"
                 )
-            if not typer.confirm(f"Delete every resource of stack {ref.name}?", default=False, err=True):
-                raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
+            ask = True
         session = Session(project, retry=retry)
         session.command()
+        every: list[str] = []
         try:
-            protected, deletion_protected = protected_resources(session.stack(ref, create=False))
+            protected, deletion_protected = protected_resources(session.stack(ref, create=False), every)
         except PlatformError:
             raise
         except Exception as exc:
@@ -655,6 +663,18 @@ def destroy(
                 [f"  {u}" for u in deletion_protected[:20]],
                 kind="deletion-protection",
             )
+        if not json_mode:
+            from rich.console import Console
+
+            from platformctl.progress import Change, approval_lines, print_approval
+
+            print_approval(
+                Console(stderr=True, highlight=False),
+                f"Resources {ref.name} would delete ({len(every)}):",
+                approval_lines([Change("delete", u) for u in every], ref.short),
+            )
+        if ask and not typer.confirm(f"Delete every resource of stack {ref.name}?", default=False, err=True):
+            raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
         err, summary = _consoles(json_mode, to_stdout=True)
         progresses = _run(
             session, [ref], "destroy", op_destroy(unprotect), json_mode=json_mode, parallel=1, console=err

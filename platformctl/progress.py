@@ -548,6 +548,55 @@ def render_summary(progresses: list[StackProgress], console: Console) -> None:
     console.print(table)
 
 
+# ------------------------------------------------------------------------------------------- approval
+
+# The order an approval lists changes in: what is destroyed and rebuilt first, then what is destroyed.
+APPROVAL_ORDER = ("replace", "delete", "create", "update", "import")
+REPLACE_STEPS = frozenset(("replace", "create-replacement", "delete-replaced"))
+
+
+def component_of(urn: str, environment: str) -> str:
+    """The top-level component a resource belongs to (`dev-network`), from its logical name's prefix; `(stack)` for
+    the stack's own resources (providers)."""
+    from platformctl.fixhints import _component
+
+    _, name = urn_type_name(urn)
+    found = _component(name, environment)
+    return f"{environment}-{found[0]}" if found else "(stack)"
+
+
+def approval_lines(changes: list[Change], environment: str) -> list[str]:
+    """Every resource a change list would create, replace, delete or update: replacements first, then deletions,
+    creations and updates, each grouped by component; names in full."""
+    by_op: dict[str, dict[str, list[str]]] = {}
+    seen: set[tuple[str, str]] = set()
+    for change in changes:
+        op = "replace" if change.op in REPLACE_STEPS else change.op
+        if op in NO_CHANGE_OPS or (op, change.urn) in seen:
+            continue
+        seen.add((op, change.urn))
+        rtype, name = urn_type_name(change.urn)
+        diffs = f" [{', '.join(change.diffs[:6])}]" if change.diffs else ""
+        by_op.setdefault(op, {}).setdefault(component_of(change.urn, environment), []).append(
+            f"{name} ({rtype}){diffs}"
+        )
+    out = []
+    for op in sorted(by_op, key=lambda o: APPROVAL_ORDER.index(o) if o in APPROVAL_ORDER else len(APPROVAL_ORDER)):
+        groups = by_op[op]
+        out.append(f"{OP_SYMBOL.get(op, '')} {op} {sum(len(v) for v in groups.values())}:".lstrip())
+        for component in sorted(groups):
+            out.append(f"  {component}:")
+            out += [f"    {item}" for item in sorted(groups[component])]
+    return out or ["no changes"]
+
+
+def print_approval(console: Console, title: str, lines: list[str]) -> None:
+    """The approval list, on the progress console; long lines wrap in the terminal, nothing is cut."""
+    console.print(title, markup=False, highlight=False, soft_wrap=True)
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
 # ------------------------------------------------------------------------------------------- markdown
 
 

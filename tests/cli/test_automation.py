@@ -216,6 +216,39 @@ def test_up_prod_interactive_shows_the_preview_then_asks(fake_pulumi, cli, monke
     ops = [c for c in fake_pulumi.commands() if c.split(":")[0] in ("preview", "up")]
     assert ops == ["preview:prod", "up:prod"]
     assert "Apply these changes to prod?" in result.stderr
+    # Before asking: every resource the preview would change, by operation and component, names in full.
+    listing = result.stderr[result.stderr.index("Changes to prod (") : result.stderr.index("Apply these changes")]
+    assert "+ create 15:" in listing
+    assert "  prod-network:" in listing and "    prod-network-flow-logs (aws:cloudwatch/logGroup:LogGroup)" in listing
+
+
+def test_approval_lists_replacements_first_grouped_by_component():
+    from platformctl.progress import Change, approval_lines
+
+    urn = "urn:pulumi:prod::eks-platform::{}::{}".format
+    changes = [
+        Change("create", urn("eks-platform:network:Network$aws:ec2/subnet:Subnet", "prod-network-private-0")),
+        Change("delete", urn("eks-platform:addons:Addons$aws:iam/role:Role", "prod-addons-keda-role")),
+        Change("create-replacement", urn("eks-platform:cluster:Cluster$eks:index:Cluster", "prod-cluster-eks")),
+        Change("replace", urn("eks-platform:cluster:Cluster$eks:index:Cluster", "prod-cluster-eks"), ("version",)),
+        Change("delete-replaced", urn("eks-platform:cluster:Cluster$eks:index:Cluster", "prod-cluster-eks")),
+        Change("update", urn("eks-platform:nodes:NodePools$aws:eks/nodeGroup:NodeGroup", "prod-nodes-system")),
+        Change("same", urn("eks-platform:nodes:NodePools$aws:iam/role:Role", "prod-nodes-node-role")),
+    ]
+    assert approval_lines(changes, "prod") == [
+        "+- replace 1:",
+        "  prod-cluster:",
+        "    prod-cluster-eks (eks:index:Cluster)",
+        "- delete 1:",
+        "  prod-addons:",
+        "    prod-addons-keda-role (aws:iam/role:Role)",
+        "+ create 1:",
+        "  prod-network:",
+        "    prod-network-private-0 (aws:ec2/subnet:Subnet)",
+        "~ update 1:",
+        "  prod-nodes:",
+        "    prod-nodes-system (aws:eks/nodeGroup:NodeGroup)",
+    ]
 
 
 def test_up_prod_interactive_declined_changes_nothing(fake_pulumi, cli, monkeypatch):
