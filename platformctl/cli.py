@@ -687,9 +687,10 @@ def destroy(
 def _outputs(stack: str, retry: int = 0) -> tuple[object, dict]:
     from platformctl.automation import parse_stack, read_outputs
     from platformctl.errors import PlatformError, classify
+    from platformctl.paths import project_root
 
-    project, session, _ = _prepare([], retry)
-    ref = parse_stack(stack, project)
+    ref = parse_stack(stack, project_root())  # a bad name is a usage error, before pulumi is looked for
+    _, session, _ = _prepare([], retry)
     try:
         return ref, read_outputs(session, ref)
     except PlatformError:
