@@ -186,6 +186,7 @@ def new_environment(
     except ConfigError as exc:
         raise EnvError([f"error: --from {source}: Pulumi.{source}.yaml is not valid itself:", *exc.lines]) from None
     region = region or src.region
+    azs_given = azs is not None
     azs = azs if azs is not None else src.network.az_count
     known = aws_regions.region(region)
     if known is not None and azs > known.az_count:
@@ -193,7 +194,8 @@ def new_environment(
             f"error: --azs {azs}: {region} has {known.az_count} Availability Zones ({', '.join(known.zone_names)})"
         )
     if production and azs < 3:
-        raise EnvError(f"error: --azs {azs}: a production environment needs at least 3 AZs")
+        given = "--azs" if azs_given else f"{source}'s azCount"
+        raise EnvError(f"error: {given} {azs}: a production environment needs at least 3 AZs (pass --azs 3)")
     new_account = account or src.environment.account
 
     out = NewEnvironment(name=name, source=source)
@@ -385,6 +387,7 @@ class StackRow:
     config: Any = None  # StackConfig, or None when invalid
     problems: list[str] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)  # flattened config key -> value
+    gitops: list[str] = field(default_factory=list)  # the ApplicationSets that select its cluster
 
     def summary(self) -> dict[str, Any]:
         c = self.config
@@ -401,6 +404,7 @@ class StackRow:
             "azCount": c.network.az_count,
             "kubernetes": c.cluster.version,
             "domain": c.gitops.domain,
+            "gitops": self.gitops,
             "warnings": [w.line() for w in c.warnings],
         }
 
@@ -421,12 +425,14 @@ def flatten(value: Any, prefix: str) -> dict[str, Any]:
 
 def list_environments(project: Path) -> list[StackRow]:
     rows = []
+    appsets = application_sets(project)
     for stack, path in stack_files(project).items():
         row = StackRow(stack, path)
         try:
             raw = read_stack_file(path)
             row.values = flatten({k: v for k, v in raw.items()}, "")
             row.config, _ = validate_file(path, stack, project)
+            row.gitops = selected_by(row.config, appsets)
         except ConfigError as exc:
             row.problems = exc.lines
         rows.append(row)
@@ -445,3 +451,51 @@ def differences(rows: list[StackRow]) -> dict[str, dict[str, Any]]:
         ):
             out[key] = {s: (None if v is missing else v) for s, v in seen.items()}
     return out
+
+
+# ------------------------------------------------------------------------------------------- GitOps selection
+
+
+def selects(selector: dict, labels: dict[str, str]) -> bool:
+    """A Kubernetes label selector (matchLabels AND matchExpressions In/NotIn/Exists/DoesNotExist) on labels."""
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for e in selector.get("matchExpressions") or []:
+        present, value = e["key"] in labels, labels.get(e["key"])
+        ok = {
+            "In": present and value in e.get("values", []),
+            "NotIn": not present or value not in e.get("values", []),
+            "Exists": present,
+            "DoesNotExist": not present,
+        }.get(e["operator"], False)
+        if not ok:
+            return False
+    return True
+
+
+def application_sets(project: Path) -> dict[str, list[dict]]:
+    """ApplicationSet name -> the label selectors of its cluster generators (platform/bootstrap/)."""
+    import yaml
+
+    out: dict[str, list[dict]] = {}
+    for path in sorted((project / "platform" / "bootstrap").rglob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if not isinstance(doc, dict) or doc.get("kind") != "ApplicationSet":
+                continue
+            generators = (doc.get("spec") or {}).get("generators") or []
+            selectors = [(g.get("clusters") or {}).get("selector") or {} for g in generators if "clusters" in g]
+            out[doc["metadata"]["name"]] = selectors
+    return out
+
+
+def selected_by(cfg: Any, appsets: dict[str, list[dict]]) -> list[str]:
+    """The ApplicationSets that select this stack's cluster Secret (as Pulumi labels it)."""
+    from components.addons.catalog import enabled_addons
+    from components.gitops import cluster_secret_labels
+
+    if not cfg.gitops.enabled:
+        return []
+    labels = cluster_secret_labels(
+        cfg.environment.name, [*enabled_addons(cfg.addons, cfg.production), *cfg.gitops.addons]
+    )
+    return [name for name, selectors in appsets.items() if any(selects(s, labels) for s in selectors)]

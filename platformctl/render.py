@@ -56,12 +56,12 @@ def print_environments(rows, diff: dict) -> None:
     from platformctl.tables import print_rows
 
     console = Console(highlight=False)
-    headers = ("stack", "production", "account", "region", "VPC", "AZs", "Kubernetes", "domain", "status")
+    headers = ("stack", "production", "account", "region", "VPC", "AZs", "Kubernetes", "domain", "GitOps", "status")
     table = []
     for r in rows:
         s = r.summary()
         if not s["valid"]:
-            table.append((r.stack, "", "", "", "", "", "", "", f"invalid: {len(r.problems)} problem(s)"))
+            table.append((r.stack, "", "", "", "", "", "", "", "", f"invalid: {len(r.problems)} problem(s)"))
             continue
         status = f"{len(s['warnings'])} warning(s)" if s["warnings"] else "valid"
         table.append(
@@ -74,6 +74,7 @@ def print_environments(rows, diff: dict) -> None:
                 str(s["azCount"]),
                 s["kubernetes"],
                 s["domain"] or "-",
+                ", ".join(s["gitops"]) or "-",
                 status,
             )
         )

@@ -726,24 +726,9 @@ def test_plan_without_a_database_has_no_database_annotations(tmp_path):
     assert annotations["domain"] == plan.config.gitops.domain
 
 
-def selects(selector: dict, labels: dict[str, str]) -> bool:
-    """A Kubernetes label selector (matchLabels AND matchExpressions In/NotIn/Exists/DoesNotExist) on labels."""
-    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
-        return False
-    for e in selector.get("matchExpressions") or []:
-        present, value = e["key"] in labels, labels.get(e["key"])
-        ok = {
-            "In": present and value in e.get("values", []),
-            "NotIn": not present or value not in e.get("values", []),
-            "Exists": present,
-            "DoesNotExist": not present,
-        }[e["operator"]]
-        if not ok:
-            return False
-    return True
-
-
 def test_the_selector_semantics_used_below():
+    from platformctl.envs import selects
+
     assert selects({"matchExpressions": [{"key": "environment", "operator": "Exists"}]}, {"environment": "qa"})
     assert not selects({"matchExpressions": [{"key": "environment", "operator": "Exists"}]}, {})
     assert not selects({"matchLabels": {"enable_x": "true"}}, {"environment": "qa"})
@@ -767,6 +752,8 @@ def _cluster_secret_labels(plan) -> dict[str, str]:
 def test_every_application_set_that_selects_dev_selects_every_environment(plans, stack):
     """A new environment's cluster gets teams and workloads like dev: each ApplicationSet selecting dev's cluster
     Secret selects this stack's too (an add-on's ApplicationSet only where that add-on is enabled)."""
+    from platformctl.envs import selects
+
     labels, dev_labels = _cluster_secret_labels(plans[stack]), _cluster_secret_labels(plans["dev"])
     checked = 0
     for path, doc in _platform_documents():
