@@ -131,3 +131,20 @@ def test_numbers_and_nulls_follow_yaml_v3(text, value):
 
 def test_quoted_scalars_stay_strings():
     assert load("a: 'true'\nb: \"0x1F\"\nc: '1.35'") == {"a": "true", "b": "0x1F", "c": "1.35"}
+
+
+@pytest.mark.xfail(strict=False, reason="needs #14's loader (duplicate keys are that issue's)")
+def test_a_duplicate_key_exits_2(tmp_path):
+    """The Pulumi CLI's yaml.v3 refuses a mapping key defined twice ("mapping key ... already defined"); offline
+    must too, naming the line, instead of silently keeping the last value."""
+    from typer.testing import CliRunner
+
+    from platformctl.cli import app
+
+    text = (ROOT / "Pulumi.dev.yaml").read_text()
+    text = text.replace("    logRetentionDays: 7\n", "    logRetentionDays: 7\n    logRetentionDays: 14\n", 1)
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["plan", "dev", "--config-file", str(path), "-q"])
+    assert result.exit_code == 2
+    assert "logRetentionDays" in result.output and "Traceback" not in result.output
