@@ -464,6 +464,14 @@ def preview(
                 typer.echo(f"wrote {output}", err=True)
             else:
                 typer.echo(text, nl=False)
+        elif not json_mode:
+            # The text preview names every resource it would change, as `up` does before asking.
+            from platformctl.progress import approval_lines, print_approval
+
+            for ref, p in zip(refs, progresses, strict=True):
+                if p.status == "succeeded":
+                    lines = approval_lines(p.changes, ref.environment or ref.short)
+                    print_approval(summary, f"Changes to {p.stack} ({p.changed}):", lines)
         raise typer.Exit(_report(progresses, json_mode=json_mode, summary_console=summary))
 
     _guarded(body)
@@ -719,17 +727,15 @@ def outputs(
             typer.echo(json.dumps(shown, indent=2, sort_keys=True, default=str))
             return
         from rich.console import Console
-        from rich.table import Table
         from rich.text import Text
 
-        table = Table(show_edge=False)
-        table.add_column("output")
-        table.add_column("value", overflow="fold")
+        from platformctl.tables import print_rows
+
+        rows = []
         for k, v in shown.items():
-            secret = values[k][1]
             text = v if isinstance(v, str) else json.dumps(v, default=str)
-            table.add_row(Text(k + (" (secret)" if secret else "")), Text(text))
-        Console(highlight=False).print(table)
+            rows.append((Text(k + (" (secret)" if values[k][1] else "")), Text(text)))
+        print_rows(Console(highlight=False), None, ("output", "value"), rows)
 
     _guarded(body)
 
@@ -831,12 +837,10 @@ def stacks(
             typer.echo(json.dumps(rows, indent=2))
             return
         from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
 
-        table = Table(show_edge=False)
-        for col in ("stack", "last update", "resources", "config file", "url"):
-            table.add_column(col)
+        from platformctl.tables import print_rows
+
+        table = []
         for r in rows:
             last = r["lastUpdate"] or ("not created yet" if r["resources"] is None and not r["url"] else "never")
             if r["updateInProgress"]:
@@ -848,8 +852,8 @@ def stacks(
                 r["configFile"] or "-",
                 r["url"] or "",
             )
-            table.add_row(*(Text(c) for c in cells))
-        Console(highlight=False).print(table)
+            table.append(cells)
+        print_rows(Console(highlight=False), None, ("stack", "last update", "resources", "config file", "url"), table)
 
     _guarded(body)
 

@@ -521,31 +521,34 @@ def make_reporter(json_mode: bool, console: Console) -> Reporter:
 
 def render_summary(progresses: list[StackProgress], console: Console) -> None:
     """The final table: one row per stack with its result, changes by operation, policy violations and time."""
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="Summary", title_justify="left", show_edge=False)
-    table.add_column("stack", no_wrap=True)
-    table.add_column("operation", no_wrap=True)
-    table.add_column("result", no_wrap=True)
-    table.add_column("changes")
-    table.add_column("policy M/A", justify="right")
-    table.add_column("time", justify="right", no_wrap=True)
+    from platformctl.tables import print_rows
+
+    rows = []
     for p in progresses:
         style = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}.get(p.status, "")
         result = p.status
         if p.operation == "drift" and p.status == "succeeded":
             result = f"{len(p.drifted)} drifted" if p.drifted else "no drift"
             style = "red" if p.drifted else "green"
-        table.add_row(
-            p.stack,
-            p.operation,
-            Text(result, style=style),
-            format_changes(p.change_counts()),
-            f"{len(p.mandatory)}/{len(p.advisory)}" if p.policy or p.policy_packs else "-",
-            format_duration(p.elapsed),
+        rows.append(
+            (
+                p.stack,
+                p.operation,
+                Text(result, style=style),
+                format_changes(p.change_counts()),
+                f"{len(p.mandatory)}/{len(p.advisory)}" if p.policy or p.policy_packs else "-",
+                format_duration(p.elapsed),
+            )
         )
-    console.print(table)
+    print_rows(
+        console,
+        "Summary",
+        ("stack", "operation", "result", "changes", "policy M/A", "time"),
+        rows,
+        justify={4: "right", 5: "right"},
+    )
 
 
 # ------------------------------------------------------------------------------------------- approval

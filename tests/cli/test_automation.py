@@ -391,3 +391,10 @@ def test_unsupported_pulumi_version(fake_pulumi, cli, command):
     result = cli(*command)
     assert result.exit_code == errors.EXIT_NO_PULUMI
     assert "unsupported pulumi CLI" in result.stderr
+
+
+def test_the_text_preview_names_every_resource_it_would_change(fake_pulumi, cli):
+    result = cli("preview", "dev")
+    assert result.exit_code == 0, result.stderr
+    assert "Changes to dev (15):" in result.stdout
+    assert "    dev-network-flow-logs (aws:cloudwatch/logGroup:LogGroup)" in result.stdout

@@ -23,6 +23,10 @@ def project(tmp_path, monkeypatch) -> Path:
         shutil.copy(path, tmp_path / path.name)
     shutil.copytree(ROOT / "policies" / "config", tmp_path / "policies" / "config")
     shutil.copytree(ROOT / "platform", tmp_path / "platform")
+    # The repository may hold a staging environment already (e.g. made by this very command): start without it.
+    for made in ("Pulumi.staging.yaml", "policies/config/staging.json", "platform/*/values-staging.yaml"):
+        for path in tmp_path.glob(made):
+            path.unlink()
     monkeypatch.setenv("PLATFORMCTL_PROJECT_DIR", str(tmp_path))
     return tmp_path
 
@@ -82,10 +86,12 @@ def test_env_list_lists_every_stack_and_what_differs(cli, project):
     result = cli("env", "list", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert [s["stack"] for s in doc["stacks"]] == ["dev", "prod", "staging"]
-    staging = doc["stacks"][2]
+    assert [s["stack"] for s in doc["stacks"]] == sorted(p.name[7:-5] for p in project.glob("Pulumi.*.yaml"))
+    assert {"dev", "prod", "staging"} <= {s["stack"] for s in doc["stacks"]}
+    staging = next(s for s in doc["stacks"] if s["stack"] == "staging")
     assert (staging["account"], staging["region"], staging["azCount"]) == ("210987654321", "us-east-1", 2)
-    assert doc["differences"]["aws:region"] == {"dev": "eu-west-1", "prod": "eu-west-1", "staging": "us-east-1"}
+    assert doc["differences"]["aws:region"]["staging"] == "us-east-1"
+    assert doc["differences"]["aws:region"]["dev"] == "eu-west-1"
     assert any("copied from it? change it" in w for w in staging["warnings"])
     table = cli("env", "list")
     assert table.exit_code == 0 and "staging" in table.stdout and "What differs" in table.stdout
