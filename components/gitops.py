@@ -23,6 +23,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import yaml
 
+from components.charts import chart_source
 from components.config.gitops import GITOPS_ADDONS, GitOpsConfig, Sso, is_ssh_url
 from components.versions import HELM_CHARTS
 
@@ -57,12 +58,20 @@ COMPONENT_RESOURCES: dict[str, tuple[str, str, str]] = {
     "applicationSet": ("50m", "128Mi", "512Mi"),
     "redis": ("50m", "64Mi", "256Mi"),
 }
-# The redis-ha subchart's containers (prod).
+# The redis-ha subchart's containers (prod), its init containers (`init` of the Redis StatefulSet, `haproxy.init`)
+# and the split-brain watchdog sidecar (`splitBrainDetection`): the chart leaves all three without resources.
 REDIS_HA_RESOURCES: dict[str, tuple[str, str, str]] = {
     "redis": ("100m", "256Mi", "1Gi"),
     "sentinel": ("25m", "64Mi", "128Mi"),
     "haproxy": ("50m", "64Mi", "256Mi"),
+    "init": ("10m", "32Mi", "64Mi"),
+    "splitBrainDetection": ("10m", "32Mi", "64Mi"),
 }
+# Redis and HAProxy images. argo-cd 9.5.x points them at `ecr-public.aws.com/docker/library/...`, ECR Public's
+# dual-stack endpoint (argo-helm #3328); the same images are served at public.ecr.aws, the name the stacks' image
+# allow-list (policies/config/*.json, image-pinned) trusts for ECR Public. Tags stay the chart's.
+REDIS_IMAGE = "public.ecr.aws/docker/library/redis"
+HAPROXY_IMAGE = "public.ecr.aws/docker/library/haproxy"
 # Replicas in HA (prod). The application controller stays at one: it shards by destination cluster and this
 # Argo CD manages only its own cluster, so a second replica would idle; Kubernetes restarts the StatefulSet pod.
 HA_REPLICAS = {"controller": 1, "server": 2, "repoServer": 2, "applicationSet": 2}
@@ -189,14 +198,25 @@ def argocd_values(*, environment: str, domain: str, ha: bool, sso: Sso | None) -
         "server": component("server"),
         "repoServer": component("repoServer"),
         "applicationSet": component("applicationSet"),
-        "redis": {"enabled": not ha, "resources": _resources(COMPONENT_RESOURCES["redis"])},
+        "redis": {
+            "enabled": not ha,
+            "image": {"repository": REDIS_IMAGE},
+            "resources": _resources(COMPONENT_RESOURCES["redis"]),
+        },
         "redis-ha": {
             "enabled": ha,
             "auth": True,
             "existingSecret": REDIS_SECRET,
+            "image": {"repository": REDIS_IMAGE},
             "redis": {"resources": _resources(REDIS_HA_RESOURCES["redis"])},
             "sentinel": {"resources": _resources(REDIS_HA_RESOURCES["sentinel"])},
-            "haproxy": {"resources": _resources(REDIS_HA_RESOURCES["haproxy"])},
+            "init": {"resources": _resources(REDIS_HA_RESOURCES["init"])},
+            "splitBrainDetection": {"resources": _resources(REDIS_HA_RESOURCES["splitBrainDetection"])},
+            "haproxy": {
+                "image": {"repository": HAPROXY_IMAGE},
+                "resources": _resources(REDIS_HA_RESOURCES["haproxy"]),
+                "init": {"resources": _resources(REDIS_HA_RESOURCES["init"])},
+            },
         },
     }
 
@@ -463,9 +483,8 @@ class GitOps(pulumi.ComponentResource):
             f"{name}-argocd",
             name=RELEASE_NAME,
             namespace=NAMESPACE,
-            chart=chart_ref["chart"],
-            version=chart_ref["version"],
-            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=chart_ref["repo"]),
+            # The verified archive from the chart cache (what the offline plan rendered), else the repository.
+            **chart_source("argo-cd"),
             values=values,
             opts=pulumi.ResourceOptions.merge(
                 on_cluster,

@@ -22,12 +22,12 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import karpenter_iam, naming
+from components.charts import chart_source
 from components.cluster import Cluster
 from components.config import accelerators
 from components.config.karpenter import KarpenterConfig, KarpenterNodePool
 from components.config.node_pools import POOL_LABEL, SYSTEM_POOL, SYSTEM_TAINT
 from components.node_pools import node_role
-from components.versions import HELM_CHARTS
 
 NAMESPACE = "kube-system"  # Karpenter's recommended namespace: it runs next to the other cluster-critical pods
 SERVICE_ACCOUNT = "karpenter"
@@ -281,13 +281,12 @@ class Karpenter(pulumi.ComponentResource):
 
         # --- in the cluster: the chart on the system pool, then the node class and pools
         on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.k8s_provider)
-        ref = HELM_CHARTS["karpenter"]
         self.chart = k8s.helm.v4.Chart(
             f"{name}-chart",
             name="karpenter",
             namespace=NAMESPACE,
-            chart=f"{ref['repo']}/{ref['chart']}",  # OCI: the chart is addressed by its registry path
-            version=ref["version"],
+            # The verified archive from the chart cache, else the OCI reference (oci://<registry path>/karpenter).
+            **chart_source("karpenter"),
             values=chart_values(physical, queue_name, args.production),
             opts=pulumi.ResourceOptions.merge(
                 on_cluster,

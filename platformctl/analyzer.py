@@ -54,9 +54,12 @@ class Diagnostic:
     # The stack config key that decides this finding and its line in the stack file (platformctl.fixhints).
     config_key: str | None = None
     config_line: int | None = None
+    # The URN of the resource's parent (for a rendered chart object: the Chart it came from).
+    parent: str = ""
 
     def to_dict(self) -> dict[str, str | int | None]:
         return {
+            "parent": self.parent,
             "pack": self.pack,
             "policy": self.policy,
             "level": self.level,

@@ -21,7 +21,7 @@ app = typer.Typer(
     help="Plan, check and operate the eks-platform stacks (dev, prod, ...).\n\n"
     "Offline (no cloud, no Pulumi CLI): plan, policy, diff-envs. "
     "Real stacks (the pulumi CLI, a backend login, AWS credentials): preview, up, refresh, drift, destroy, "
-    "outputs, kubeconfig, stacks. "
+    "outputs, kubeconfig, stacks. Live sources (AWS credentials, network): versions check. "
     "Examples:\n\n  platformctl plan dev\n\n  platformctl plan prod --json prod.json --graph prod.mmd\n\n"
     "  platformctl policy prod --format markdown\n\n  platformctl diff-envs dev prod\n\n"
     "  platformctl preview dev prod --policy\n\n  platformctl up prod --policy\n\n"
@@ -148,11 +148,20 @@ def policy(
         Path | None, typer.Option("--output", "-o", help="Write the report here (default, or '-': stdout).")
     ] = None,
     config_file: ConfigFileOpt = None,
+    allow_unexpanded: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unexpanded",
+            help="Pass even when a Helm chart was not expanded (its objects were not analyzed; the report says so).",
+        ),
+    ] = False,
 ) -> None:
     """Check the offline plan against every policy pack under policies/ (real packs, over gRPC).
 
-    Exit 1 on any mandatory violation. Examples: `platformctl policy prod`,
-    `platformctl policy prod --format sarif --output policy.sarif`, `platformctl policy prod -o report.md`.
+    Helm charts are expanded into the objects a real preview registers (`platformctl charts pull` first); a chart
+    that could not be expanded fails the check unless --allow-unexpanded. Exit 1 on any mandatory violation.
+    Examples: `platformctl policy prod`, `platformctl policy prod --format sarif --output policy.sarif`,
+    `platformctl policy prod -o report.md` (the format from the suffix).
     """
     from platformctl.policycheck import run_policy_check
 
@@ -160,7 +169,91 @@ def policy(
         output = None
     if fmt is None:
         fmt = PolicyFormat(_format_from_suffix(output, POLICY_SUFFIXES, "table"))
-    raise typer.Exit(run_policy_check(stack, config_file=config_file, fmt=fmt.value, output=output))
+    raise typer.Exit(
+        run_policy_check(
+            stack, config_file=config_file, fmt=fmt.value, output=output, allow_unexpanded=allow_unexpanded
+        )
+    )
+
+
+# ----------------------------------------------------------------------------------------------- charts
+
+charts_app = typer.Typer(
+    help="The verified Helm chart cache: every chart pinned in components/versions.py (version and sha256).\n\n"
+    "Examples:\n\n  platformctl charts pull\n\n  platformctl charts pull --mirror /srv/charts\n\n"
+    "  platformctl charts lock --mirror https://artifactory.example.com/helm\n\n  platformctl charts list",
+    no_args_is_help=True,
+)
+app.add_typer(charts_app, name="charts")
+MirrorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--mirror",
+        help="A directory of <chart>-<version>.tgz archives, or the URL of one Helm repository serving every chart "
+        "(default: $EKS_PLATFORM_CHART_MIRROR, else each chart's own repository).",
+    ),
+]
+ChartKeysArg = Annotated[list[str] | None, typer.Argument(help="Chart keys (default: every pinned chart).")]
+
+
+def _chart_run(keys: list[str] | None, operation: str, mirror: str | None) -> None:
+    from components.paths import project_root
+    from platformctl import charts
+
+    project = project_root()
+    try:
+        selected = charts.select(keys)
+    except ValueError as exc:
+        raise fail(f"error: {exc}", EXIT_USAGE) from None
+    cache = charts.default_cache(project)
+    source = charts.mirror_from_env(mirror)
+
+    def show(o) -> None:
+        mark = {"failed": "FAILED", "cached": "cached", "pulled": "pulled", "locked": "locked", "unchanged": "locked"}
+        line = f"{mark.get(o.status, o.status):>7}  {o.pin.label}"
+        if o.status == "failed":
+            typer.echo(f"{line}: {o.detail}", err=True)
+        else:
+            typer.echo(f"{line}  {o.digest}" + (f"  ({o.detail})" if o.detail and o.status != "cached" else ""))
+
+    if operation == "lock":
+        outcomes = charts.lock(
+            selected, mirror=source, cache=cache, versions_file=project / charts.VERSIONS_FILE, progress=show
+        )
+    else:
+        outcomes = charts.pull(selected, mirror=source, cache=cache, progress=show)
+    failed = [o for o in outcomes if not o.ok]
+    typer.echo(
+        f"{len(outcomes) - len(failed)} of {len(outcomes)} charts {'locked' if operation == 'lock' else 'in'} "
+        f"the cache {cache}" + (f"; {len(failed)} failed" if failed else ""),
+        err=bool(failed),
+    )
+    raise typer.Exit(EXIT_FAIL if failed else EXIT_OK)
+
+
+@charts_app.command("pull")
+def charts_pull(keys: ChartKeysArg = None, mirror: MirrorOpt = None) -> None:
+    """Fetch every pinned chart into the verified cache; an archive whose sha256 differs from its pin is refused."""
+    _chart_run(keys, "pull", mirror)
+
+
+@charts_app.command("lock")
+def charts_lock(keys: ChartKeysArg = None, mirror: MirrorOpt = None) -> None:
+    """After a version bump: fetch each pinned version, check it, and write its digest into components/versions.py."""
+    _chart_run(keys, "lock", mirror)
+
+
+@charts_app.command("list")
+def charts_list() -> None:
+    """Every pinned chart and whether its verified archive is in the cache (no network). Exit 1 if one is not."""
+    from components.paths import project_root
+    from platformctl import charts
+
+    cache = charts.default_cache(project_root())
+    outcomes = charts.cache_status(charts.select(None), cache)
+    for o in outcomes:
+        typer.echo(f"{o.status:>7}  {o.pin.key:<30} {o.pin.version:<10} {o.pin.reference}  {o.detail}".rstrip())
+    raise typer.Exit(EXIT_OK if all(o.status == "cached" for o in outcomes) else EXIT_FAIL)
 
 
 def _is_stdout(path: Path | None) -> bool:
@@ -856,6 +949,36 @@ def stacks(
         print_rows(Console(highlight=False), None, ("stack", "last update", "resources", "config file", "url"), table)
 
     _guarded(body)
+
+
+versions_app = typer.Typer(
+    help="Check every pinned version against its live source (EKS, chart repositories, RDS, SSM, registries).",
+    no_args_is_help=True,
+)
+app.add_typer(versions_app, name="versions")
+
+
+@versions_app.command("check")
+def versions_check(
+    stack: Annotated[
+        str | None, typer.Argument(help="Check this stack's Kubernetes minor, AMI alias and database (default: all).")
+    ] = None,
+    json_mode: Annotated[bool, typer.Option("--json", help="JSON rows instead of a table.")] = False,
+) -> None:
+    """Every pin in components/versions.py (and the stack's AMI alias and database version) against the live source:
+    EKS DescribeAddonVersions, the chart repository index or OCI tags (and archive digest), RDS engine versions, the
+    SSM parameter Karpenter resolves the AMI alias with, the image registries.
+
+    A table: pinned, newest, exists, compatible. Exit 1 when a pin is missing or incompatible, 2 when it cannot check
+    (no AWS credentials or no network; one line says what it needs). Example: `platformctl versions check prod`.
+    """
+    from platformctl.paths import project_root
+    from platformctl.versions_check import run
+
+    def err(line: str) -> None:
+        typer.echo(line, err=True)
+
+    raise typer.Exit(run(stack, project_root(), json_out=json_mode, echo=typer.echo, err=err))
 
 
 def _write(path: Path, text: str) -> None:

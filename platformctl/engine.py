@@ -23,9 +23,11 @@ from typing import Any, TypeVar
 
 import yaml
 
-from components.config import StackConfig
+from components.chart_cache import cache_dir
+from components.config import ConfigError, StackConfig
 from components.config.stack import SecretValue, short_stack_name, stack_file, validate_file
 from platformctl import mock_outputs
+from platformctl.expand import CHART_TYPE, ExpandContext, expand_plan
 from platformctl.paths import project_root
 from platformctl.plan import Plan, PlanResource
 from policies.rules.aws_taggable import is_taggable
@@ -196,6 +198,7 @@ def run_with_mocks(
     config: Mapping[str, str] | None = None,
     secret_keys: list[str] | None = None,
     then: Callable[[T], Any] | None = None,
+    logger: logging.Logger | None = None,
 ) -> Any:
     """Run `body` (which declares resources) under Pulumi's mocks in an isolated runtime.
 
@@ -225,9 +228,7 @@ def run_with_mocks(
         runtime_resource._get_stack_trace = source_pb2.StackTrace
         try:
             runtime_config.set_all_config(dict(config or {}), list(secret_keys or []))
-            pulumi.runtime.set_mocks(
-                mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_program_logger()
-            )
+            pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=logger)
             # The pending-output set defaults to one object shared by every fresh context: a run that aborted
             # would leave tasks of a dead event loop in it and hang the next run's wait.
             settings.SETTINGS.outputs = set()
@@ -250,20 +251,28 @@ def run_with_mocks(
     return contextvars.Context().run(isolated)
 
 
-class _StderrHandler(logging.Handler):
-    """The program's `pulumi.log.warn/error` as the Pulumi CLI shows them: `warning: ...` on stderr (looked up
-    at each message, so a redirected stderr is honoured)."""
+class ProgramRefused(ConfigError):
+    """The program stopped with `pulumi.RunError` (e.g. a cached chart archive that is not the pinned one): the
+    message is for the user, as `pulumi up` shows it; callers print it and exit 2, like a config error."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__([])
+
+    @property
+    def lines(self) -> list[str]:
+        return [f"error: {line}" if i == 0 else line for i, line in enumerate(self.message.splitlines())]
+
+
+class _WarningLog(logging.Handler):
+    """What the program logs through `pulumi.log` (the engine shows warnings and errors in a preview)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        print(f"{record.levelname.lower()}: {record.getMessage()}", file=sys.stderr)
-
-
-def _program_logger() -> logging.Logger:
-    logger = logging.getLogger("platformctl.program")
-    if not logger.handlers:
-        logger.addHandler(_StderrHandler(logging.WARNING))
-        logger.propagate = False
-    return logger
+        self.messages.append(record.getMessage())
 
 
 def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, Any]) -> Plan:
@@ -271,6 +280,10 @@ def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, A
 
     project = _project_name(project_dir)
     recorder = _Recorder(region=cfg.region)
+    warnings = _WarningLog()
+    logger = logging.getLogger(f"platformctl.engine.{id(warnings)}")
+    logger.propagate = False
+    logger.addHandler(warnings)
     monitor = _make_monitor(recorder, mock_outputs.Ctx(region=cfg.region))
     config, secret_keys = _runtime_config(values)
 
@@ -284,29 +297,52 @@ def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, A
             if added:
                 sys.path.remove(str(project_dir))
 
-    outputs = run_with_mocks(
-        program,
-        monitor.mocks,
-        project=project,
-        stack=stack,
-        monitor=monitor,
-        config=config,
-        secret_keys=secret_keys,
-        then=lambda _: _stack_outputs(settings.get_root_resource()),
-    )
+    import pulumi
+
+    try:
+        outputs = run_with_mocks(
+            program,
+            monitor.mocks,
+            project=project,
+            stack=stack,
+            monitor=monitor,
+            config=config,
+            secret_keys=secret_keys,
+            then=lambda _: _stack_outputs(settings.get_root_resource()),
+            logger=logger,
+        )
+    except pulumi.RunError as exc:
+        raise ProgramRefused(str(exc)) from None
+
     for r in recorder.resources:
         if r.parent == recorder.stack_urn:
             r.parent = None
         if r.type.startswith("aws:") and is_taggable(r.type):
             tags = r.inputs.get("tags") if isinstance(r.inputs.get("tags"), dict) else {}
             r.tags_all = {**recorder.provider_tags.get(r.provider or "", {}), **tags}
+    expanded = expand_plan(
+        recorder.resources,
+        ExpandContext(
+            project=project,
+            stack=stack,
+            project_dir=project_dir,
+            kubernetes_version=cfg.cluster.version,
+            cache=cache_dir(project_dir),
+        ),
+    )
+    for r in recorder.resources:
+        if r.type == CHART_TYPE:
+            # The provider registers the Chart component with no inputs: that is what analyzers see.
+            r.remote_inputs, r.inputs = r.inputs, {}
     return Plan(
         project=project,
         stack=stack,
         config=cfg,
-        resources=recorder.resources,
+        resources=[*recorder.resources, *expanded.children],
         outputs=outputs,
         invokes=sorted(set(recorder.invokes)),
+        expansions=expanded.expansions,
+        warnings=[*warnings.messages, *expanded.warnings],
     )
 
 

@@ -120,6 +120,11 @@ def annotate(diagnostics: list, environment: str, stack_file_text: str | None) -
     out = []
     for d in diagnostics:
         key = config_key(d.policy, d.resource_type, d.resource_name, environment, d.message)
+        parent = getattr(d, "parent", "")
+        if key is None and parent:
+            # An object rendered from a Helm chart: the chart resource (its parent) says which add-on it is.
+            parent_name = parent.rsplit("::", 1)[-1]
+            key = config_key(d.policy, "", parent_name, environment, d.message)
         line = line_of(locations, key) if key else None
         out.append(dataclasses.replace(d, config_key=key, config_line=line))
     return out

@@ -60,7 +60,8 @@ ARN_FORMAT = {
     "aws:iam/role:Role": "arn:{p}:iam::{a}:role/{name}",
     "aws:iam/policy:Policy": "arn:{p}:iam::{a}:policy/{name}",
     "aws:iam/instanceProfile:InstanceProfile": "arn:{p}:iam::{a}:instance-profile/{name}",
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "arn:{p}:iam::{a}:oidc-provider/{name}",
+    # IAM names an OIDC provider after its URL without the scheme (what trust-policy condition keys start with).
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "arn:{p}:iam::{a}:oidc-provider/{url}",
     "aws:kms/key:Key": "arn:{p}:kms:{r}:{a}:key/{uuid}",
     "aws:kms/alias:Alias": "arn:{p}:kms:{r}:{a}:{name}",
     "aws:cloudwatch/logGroup:LogGroup": "arn:{p}:logs:{r}:{a}:log-group:{name}",
@@ -258,6 +259,7 @@ def new_resource(type_token: str, name: str, inputs: dict[str, Any], ctx: Ctx) -
                 id=rid,
                 uuid=_uuid(name),
                 short=_hex(name, 6),
+                url=str(inputs.get("url") or physical_name).removeprefix("https://"),
             )
         else:
             service, resource = _service_and_resource(type_token)

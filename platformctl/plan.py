@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from components.config import StackConfig
 
-SCHEMA_VERSION = 1
+# 2: remote components' requested inputs (`remoteInputs`), rendered chart objects (`virtual` for a Release's),
+# `expansions` and `warnings`.
+SCHEMA_VERSION = 2
 SCHEMA_FILE = Path(__file__).with_name("plan.schema.json")
 
 
@@ -35,10 +37,20 @@ class PlanResource:
     remote: bool = False
     tags_all: dict[str, str] | None = None
     component: str = ""
+    # A remote component (Chart v4, eks:index:Cluster) is registered by its provider with no inputs, which is what
+    # an analyzer sees (`inputs`); what the program asked for is kept here.
+    remote_inputs: dict[str, Any] | None = None
+    # An object rendered from a helm.sh/v3:Release: Helm installs it in the cluster; it is never a Pulumi resource.
+    virtual: bool = False
 
     @property
     def is_component(self) -> bool:
         return not self.custom
+
+    @property
+    def requested(self) -> dict[str, Any]:
+        """What the program declared: a remote component's requested inputs, else the inputs."""
+        return self.remote_inputs if self.remote_inputs is not None else self.inputs
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -64,6 +76,10 @@ class PlanResource:
         }
         if self.tags_all is not None:
             doc["tagsAll"] = self.tags_all
+        if self.remote_inputs is not None:
+            doc["remoteInputs"] = self.remote_inputs
+        if self.virtual:
+            doc["virtual"] = True
         return doc
 
 
@@ -75,9 +91,15 @@ class Plan:
     resources: list[PlanResource]
     outputs: dict[str, Any] = field(default_factory=dict)
     invokes: list[str] = field(default_factory=list)
+    # What became of each Helm chart and release (platformctl.expand.Expansion), and the engine's warnings.
+    expansions: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.resources.sort(key=lambda r: r.urn)
+        # Registration order varies between runs (outputs resolve concurrently): keep documents stable.
+        self.expansions.sort(key=lambda e: e.urn)
+        self.warnings = sorted(set(self.warnings))
         by_urn = {r.urn: r for r in self.resources}
         for r in self.resources:
             top = r
@@ -95,12 +117,19 @@ class Plan:
     def children(self, urn: str) -> list[PlanResource]:
         return [r for r in self.resources if r.parent == urn]
 
+    @property
+    def unexpanded(self) -> list[Any]:
+        """Charts (and releases) whose objects are not in the plan: not expanded, or failed to render."""
+        return [e for e in self.expansions if e.status != "expanded"]
+
     def summary(self) -> dict[str, Any]:
         return {
             "resources": len(self.resources),
             "byType": dict(sorted(Counter(r.type for r in self.resources).items())),
             "byComponent": dict(sorted(Counter(r.component for r in self.resources).items())),
             "protected": sorted(r.urn for r in self.resources if r.options.get("protect")),
+            "rendered": sum(e.objects for e in self.expansions),
+            "unexpanded": [e.name for e in self.unexpanded],
         }
 
     def document(self) -> dict[str, Any]:
@@ -114,6 +143,8 @@ class Plan:
             "summary": self.summary(),
             "outputs": self.outputs,
             "invokes": self.invokes,
+            "expansions": [e.to_json() for e in self.expansions],
+            "warnings": self.warnings,
             "resources": [r.to_json() for r in self.resources],
         }
 

@@ -126,6 +126,7 @@ def run_policy_check(
     output: Path | None = None,
     project_dir: Path | None = None,
     python: str | None = None,
+    allow_unexpanded: bool = False,
 ) -> int:
     """Check the stack's offline plan against every policy pack; write the report; return the exit code."""
     from components.config import ConfigError
@@ -185,6 +186,7 @@ def run_policy_check(
             t_analyze = time.perf_counter()
             resources = plan_resources(plan)
             diagnostics, summaries = analyze_with_packs(packs, config, resources)
+            diagnostics = [_in_context(d, plan) for d in diagnostics]
             timings["analyze"] = time.perf_counter() - t_analyze
         except AnalyzerError as exc:
             _err(f"error: {exc}")
@@ -213,13 +215,33 @@ def run_policy_check(
         policies=_catalog_order(summaries),
         diagnostics=diagnostics,
         timings=timings,
+        unexpanded=[e.line() for e in plan.unexpanded],
+        allow_unexpanded=allow_unexpanded,
+        rendered=plan.summary()["rendered"],
     )
     try:
         write_report(report, fmt, output)
     except OSError as exc:
         _err(f"error: cannot write {output}: {exc.strerror or exc}")
         return EXIT_USAGE
-    return EXIT_FAIL if report.mandatory else EXIT_OK
+    return EXIT_OK if report.passed else EXIT_FAIL
+
+
+STRICTER = (
+    " (stricter than a real preview: rendered from a helm.sh/v3:Release, whose objects Helm installs in the "
+    "cluster; a real preview never analyzes them)"
+)
+
+
+def _in_context(d: Diagnostic, plan: Any) -> Diagnostic:
+    """A diagnostic with its resource's parent, and marked when its resource is a Release's rendered object."""
+    import dataclasses
+
+    resource = plan.by_urn.get(d.urn)
+    if resource is None:
+        return d
+    message = d.message + STRICTER if resource.virtual and STRICTER not in d.message else d.message
+    return dataclasses.replace(d, parent=resource.parent or "", message=message)
 
 
 def _relative(path: Path, project: Path) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from components.chart_cache import UNVERIFIED_WARNING
+
 if TYPE_CHECKING:
     from platformctl.plan import Plan
 
@@ -24,8 +26,13 @@ def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False, stderr: 
         f"{n} resources in {len(summary['byComponent'])} components, {len(summary['protected'])} protected "
         f"[dim]({elapsed:.2f}s offline, {n / elapsed if elapsed else 0:.0f} resources/s)[/]"
     )
+    unverified = UNVERIFIED_WARNING
+    warnings = [w for w in plan.warnings if unverified not in w]  # the chart lines below say it
     if quiet:
         console.print(head)
+        for e in plan.unexpanded:
+            console.print(f"[yellow]{e.line()}[/]", soft_wrap=True)
+        _print_warnings(console, warnings)
         return
     protected = Counter(plan.by_urn[u].component for u in summary["protected"])
     print_rows(
@@ -44,7 +51,23 @@ def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False, stderr: 
         justify={1: "right"},
     )
     console.print()
+    if plan.expansions:
+        console.print("[bold]Helm charts[/]")
+        for e in sorted(plan.expansions, key=lambda e: (e.status == "expanded", e.name)):
+            style = "" if e.status == "expanded" else ("yellow" if e.status == "not-expanded" else "bold red")
+            line = e.line()
+            console.print(f"  [{style}]{line}[/]" if style else f"  {line}", soft_wrap=True, markup=bool(style))
+        console.print()
+    _print_warnings(console, warnings)
     console.print(head)
+
+
+def _print_warnings(console, warnings: list[str]) -> None:
+    """Warnings verbatim: a config value in one (`["Z0..."]`) is text, never rich markup."""
+    from rich.text import Text
+
+    for w in warnings:
+        console.print(Text("warning: ", style="yellow") + Text(w), soft_wrap=True)
 
 
 def print_environments(rows, diff: dict) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,11 @@ class PolicyReport:
     policies: list[PolicySummary]
     diagnostics: list[Diagnostic]
     timings: dict[str, float] = field(default_factory=dict)
+    # Helm charts (and releases) whose objects are not in the plan, one line each: not analyzed. They fail the
+    # check unless `allow_unexpanded` (--allow-unexpanded), which the report then says.
+    unexpanded: list[str] = field(default_factory=list)
+    allow_unexpanded: bool = False
+    rendered: int = 0  # resources rendered from charts (included in `resources`)
 
     def __post_init__(self) -> None:
         self.diagnostics = sorted(
@@ -62,7 +68,13 @@ class PolicyReport:
 
     @property
     def passed(self) -> bool:
-        return not self.mandatory
+        return not self.mandatory and (not self.unexpanded or self.allow_unexpanded)
+
+    def unexpanded_note(self) -> str:
+        if not self.unexpanded:
+            return ""
+        verdict = "allowed by --allow-unexpanded" if self.allow_unexpanded else "fails the check"
+        return f"{len(self.unexpanded)} Helm chart(s) not expanded, their objects not analyzed ({verdict})"
 
     def counts_by_policy(self) -> dict[str, Counter[str]]:
         out: dict[str, Counter[str]] = {p.name: Counter() for p in self.policies}
@@ -72,10 +84,12 @@ class PolicyReport:
 
     def summary_line(self) -> str:
         verdict = "passed" if self.passed else "FAILED"
+        note = self.unexpanded_note()
         return (
             f"policy check {verdict} for stack {self.stack}: {len(self.mandatory)} mandatory, "
-            f"{len(self.advisory)} advisory violation(s) across {self.resources} resources, "
-            f"{len(self.policies)} policies in {len(self.packs)} packs"
+            f"{len(self.advisory)} advisory violation(s) across {self.resources} resources "
+            f"({self.rendered} rendered from Helm charts), {len(self.policies)} policies in {len(self.packs)} packs"
+            + (f"; {note}" if note else "")
         )
 
 
@@ -87,9 +101,15 @@ def _fix(d: Diagnostic, report: PolicyReport) -> str:
     return hint(d.config_key, d.policy) + where
 
 
+_CHART_CHILD = re.compile(r"\$kubernetes:helm\.sh/v\d:(?:Chart|Release)\$")
+
+
 def _resource_label(d: Diagnostic) -> str:
     if d.resource_name:
-        return f"{d.resource_name} ({d.resource_type})" if d.resource_type else d.resource_name
+        label = f"{d.resource_name} ({d.resource_type})" if d.resource_type else d.resource_name
+        if d.parent and _CHART_CHILD.search(d.urn):
+            label += f" in {d.parent.rsplit('::', 1)[-1]}"
+        return label
     return d.urn or "(stack)"
 
 
@@ -106,8 +126,11 @@ def render_json(report: PolicyReport) -> str:
         "production": report.production,
         "passed": report.passed,
         "policyConfig": report.policy_config,
+        "unexpanded": report.unexpanded,
+        "allowUnexpanded": report.allow_unexpanded,
         "summary": {
             "resources": report.resources,
+            "rendered": report.rendered,
             "mandatory": len(report.mandatory),
             "advisory": len(report.advisory),
             "byPolicy": {name: dict(sorted(c.items())) for name, c in sorted(by_policy.items()) if c},
@@ -156,6 +179,8 @@ def render_markdown(report: PolicyReport) -> str:
         "| Policy | Pack | Level | Violations |",
         "|---|---|---|---:|",
     ]
+    if report.unexpanded:
+        out[3:3] = [f"**{report.unexpanded_note()}:**", "", *(f"- {_md(line)}" for line in report.unexpanded), ""]
     counts = report.counts_by_policy()
     for p in sorted(report.policies, key=lambda p: (-sum(counts.get(p.name, {}).values()), p.pack, p.name)):
         n = sum(counts.get(p.name, Counter()).values())
@@ -257,7 +282,12 @@ def render_sarif(report: PolicyReport) -> str:
                 "automationDetails": {"id": f"{TOOL_NAME}/{report.stack}/"},
                 "artifacts": [{"location": {"uri": report.stack_file, "uriBaseId": "%SRCROOT%"}}],
                 "results": results,
-                "properties": {"stack": report.stack, "project": report.project, "passed": report.passed},
+                "properties": {
+                    "stack": report.stack,
+                    "project": report.project,
+                    "passed": report.passed,
+                    "unexpanded": report.unexpanded,
+                },
             }
         ],
     }
@@ -298,6 +328,8 @@ def render_table(report: PolicyReport, *, color: bool = True, width: int | None 
     )
     if report.diagnostics:
         _print_violations(console, report)
+    for line in report.unexpanded:
+        console.print(Text(f"not analyzed: {line}", style="yellow" if report.allow_unexpanded else "bold red"))
     verdict = Text(report.summary_line(), style="bold green" if report.passed else "bold red")
     console.print(verdict)
     return buf.getvalue()

@@ -9,6 +9,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests never see a developer's chart cache: an empty one per session (child processes inherit it); tests
+    that need charts make their own cache."""
+    import os
+    import tempfile
+
+    from components.chart_cache import CACHE_ENV, MIRROR_ENV
+
+    os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="eks-platform-test-charts-")
+    os.environ.pop(MIRROR_ENV, None)
+
+
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return ROOT

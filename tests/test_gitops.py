@@ -632,7 +632,7 @@ def test_plan_shows_argo_cd_the_root_application_and_the_cluster_secret(plans, s
     cfg = plan.config
     resources = gitops_resources(plan)
     chart = one(resources, "kubernetes:helm.sh/v4:Chart")
-    assert chart.inputs["version"] == HELM_CHARTS["argo-cd"]["version"]
+    assert chart.requested["version"] == HELM_CHARTS["argo-cd"]["version"]
     assert chart.provider and "pulumi:providers:kubernetes" in chart.provider
     app = one(resources, "kubernetes:argoproj.io/v1alpha1:Application")
     assert app.inputs["spec"]["source"] == {
@@ -676,8 +676,8 @@ def test_plan_shows_argo_cd_the_root_application_and_the_cluster_secret(plans, s
 
 
 def test_plan_runs_argo_cd_highly_available_in_prod_only(prod_plan, dev_plan):
-    prod = one(gitops_resources(prod_plan), "kubernetes:helm.sh/v4:Chart").inputs["values"]
-    dev = one(gitops_resources(dev_plan), "kubernetes:helm.sh/v4:Chart").inputs["values"]
+    prod = one(gitops_resources(prod_plan), "kubernetes:helm.sh/v4:Chart").requested["values"]
+    dev = one(gitops_resources(dev_plan), "kubernetes:helm.sh/v4:Chart").requested["values"]
     assert [prod[k]["replicas"] for k in ("server", "repoServer", "applicationSet")] == [2, 2, 2]
     assert [dev[k]["replicas"] for k in ("server", "repoServer", "applicationSet")] == [1, 1, 1]
     assert prod["redis-ha"]["enabled"] and not dev["redis-ha"]["enabled"]

@@ -110,13 +110,14 @@ def test_with_the_nvidia_ami_it_plans_with_the_device_plugin_tolerating_the_gpu_
     assert group.inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
     assert group.inputs["labels"]["eks-platform/accelerator"] == "nvidia"
 
+    # A Chart v4 records what the program asked for in `requested` (the component itself carries no inputs).
     [chart] = [
         r
         for r in gpu_plan.resources
-        if r.type == "kubernetes:helm.sh/v4:Chart" and r.inputs.get("name") == "nvidia-device-plugin"
+        if r.type == "kubernetes:helm.sh/v4:Chart" and r.requested.get("name") == "nvidia-device-plugin"
     ]
-    assert chart.inputs["version"] == CATALOG["nvidia-device-plugin"].chart()["version"]
-    values = chart.inputs["values"]
+    assert chart.requested["version"] == CATALOG["nvidia-device-plugin"].chart()["version"]
+    values = chart.requested["values"]
     # Tolerates the taint the GPU nodes carry...
     taint = group.inputs["taints"][0]
     assert any(

@@ -27,6 +27,7 @@ from components import naming
 from components.addons import iam, kube
 from components.addons.catalog import CATALOG, enabled_addons
 from components.addons.spec import AddonContext, AddonSpec, Scheduling
+from components.charts import chart_source
 from components.config.addons import AddonsConfig
 
 Phase = Literal["all", "before-nodes", "after-nodes"]
@@ -417,7 +418,6 @@ class Addons(pulumi.ComponentResource):
                 )
             )
 
-        chart = spec.chart()
         values = ctx.apply(spec.build_values)
         opts = pulumi.ResourceOptions(parent=self, provider=a.k8s_provider, depends_on=deps)
         if spec.install_with == "release":
@@ -425,9 +425,7 @@ class Addons(pulumi.ComponentResource):
                 f"{self._prefix}-{spec.name}",
                 k8s.helm.v3.ReleaseArgs(
                     name=spec.name,
-                    chart=chart["chart"],
-                    version=chart["version"],
-                    repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart["repo"]),
+                    **chart_source(spec.name, release=True),
                     namespace=spec.namespace,
                     values=values,
                     # Helm hooks run; a failed install or upgrade rolls back and cleans up after itself.
@@ -442,9 +440,7 @@ class Addons(pulumi.ComponentResource):
                 f"{self._prefix}-{spec.name}",
                 k8s.helm.v4.ChartArgs(
                     name=spec.name,
-                    chart=chart["chart"],
-                    version=chart["version"],
-                    repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=chart["repo"]),
+                    **chart_source(spec.name),
                     namespace=spec.namespace,
                     values=values,
                 ),

@@ -57,6 +57,12 @@ BAD_INPUTS: dict[str, list[list[str]]] = {
     "outputs": [["outputs"], ["outputs", "a/b/c/d"]],
     "kubeconfig": [["kubeconfig"], ["kubeconfig", "a/b/c/d"]],
     "stacks": [["stacks", "extra"]],
+    "charts": [["charts", "no-such-subcommand"]],
+    "charts pull": [["charts", "pull", "--no-such-option"], ["charts", "pull", "no-such-chart"]],
+    "charts lock": [["charts", "lock", "--no-such-option"], ["charts", "lock", "no-such-chart"]],
+    "charts list": [["charts", "list", "extra"]],
+    "versions": [["versions", "no-such-subcommand"]],
+    "versions check": [["versions", "check", "--no-such-option"], ["versions", "check", "no-such-stack"]],
 }
 
 

@@ -123,6 +123,9 @@ def test_main_deploys_dev_automatically_and_prod_behind_a_protected_environment(
     assert jobs["up-prod"]["needs"] == "preview-prod" and jobs["preview-prod"]["needs"] == "up-dev"
     up_dev = platformctl_calls({"jobs": {"j": jobs["up-dev"]}})
     up_prod = platformctl_calls({"jobs": {"j": jobs["up-prod"]}})
+    # The verified chart archives first: the program installs what `charts pull` checked.
+    for calls in (up_dev, up_prod):
+        assert calls.pop(0) == ("charts", ["pull"])
     assert up_dev[0][0] == "up" and up_dev[0][1][0] == "dev"
     assert up_prod[0][0] == "up" and up_prod[0][1][0] == "prod" and "--yes" in up_prod[0][1]
     assert doc["concurrency"]["cancel-in-progress"] is False

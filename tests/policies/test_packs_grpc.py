@@ -282,6 +282,12 @@ def test_platformctl_policy_on_the_prod_stack(tmp_path):
     cmd = [sys.executable, "-m", "platformctl.cli", "policy", "prod", "--format", "json", "--output", str(out)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     report = json.loads(out.read_text())
+    # No chart is cached in the tests: every chart is unexpanded, which fails the check without --allow-unexpanded.
+    assert report["unexpanded"] and report["allowUnexpanded"] is False and report["passed"] is False
+    assert proc.returncode == 1, proc.stderr
+    assert "not expanded" in proc.stderr
+    proc = subprocess.run([*cmd, "--allow-unexpanded"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    report = json.loads(out.read_text())
     assert proc.returncode == (1 if report["summary"]["mandatory"] else 0), proc.stderr
     assert report["stack"] == "prod" and report["policyConfig"] == "policies/config/prod.json"
     assert report["summary"]["resources"] > 0

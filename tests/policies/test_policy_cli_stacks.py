@@ -32,11 +32,13 @@ def test_prod_without_customer_managed_flow_log_key_fails_the_encryption_policy(
 
 def test_prod_sarif_and_markdown_reports(tmp_path):
     sarif = tmp_path / "p.sarif"
-    assert policy("prod", "--format", "sarif", "--output", str(sarif)).returncode == 0
+    assert policy("prod", "--format", "sarif", "--output", str(sarif), "--allow-unexpanded").returncode == 0
     doc = json.loads(sarif.read_text())
     assert doc["version"] == "2.1.0" and doc["runs"][0]["tool"]["driver"]["rules"]
-    md = policy("prod", "--format", "markdown")
+    assert doc["runs"][0]["properties"]["unexpanded"], "no chart is cached in the tests"
+    md = policy("prod", "--format", "markdown", "--allow-unexpanded")
     assert md.returncode == 0 and md.stdout.lstrip().startswith("#")
+    assert "not expanded" in md.stdout and "allowed by --allow-unexpanded" in md.stdout
 
 
 def test_a_violation_names_the_config_key_and_sarif_points_at_its_line(tmp_path):

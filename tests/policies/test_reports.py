@@ -65,8 +65,10 @@ def test_violations_are_ordered_mandatory_first_then_policy_and_resource():
 def test_json_report():
     doc = json.loads(render(make_report(), "json"))
     assert doc["schemaVersion"] == 1 and doc["stack"] == "prod" and doc["passed"] is False
+    assert doc["unexpanded"] == [] and doc["allowUnexpanded"] is False
     assert doc["summary"] == {
         "resources": 42,
+        "rendered": 0,
         "mandatory": 3,
         "advisory": 1,
         "byPolicy": {
@@ -94,6 +96,7 @@ def test_json_report():
         "description",
         "type",
         "name",
+        "parent",
         "configKey",
         "configLine",
     }
