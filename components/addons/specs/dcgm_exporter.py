@@ -3,7 +3,9 @@
 A DaemonSet on the NVIDIA nodes (same affinity and toleration as the device plugin). Its ServiceMonitor needs the
 Prometheus Operator's CRDs: created only with kube-prometheus-stack. Chart keys and defaults read from
 NVIDIA/dcgm-exporter 4.5.3-4.8.2 deployment/values.yaml (chart 4.8.2; it runs as root with SYS_ADMIN for
-profiling metrics, so it stays in kube-system).
+profiling metrics, so it stays in kube-system). Rendered from that tag with these values (Helm's engine, offline): a
+DaemonSet with this affinity and toleration, image nvcr.io/nvidia/k8s/dcgm-exporter:4.5.3-4.8.2-distroless, no
+ServiceMonitor without kube-prometheus-stack.
 """
 
 from components.addons.spec import AddonContext, AddonSpec, resources
@@ -15,7 +17,7 @@ def values(ctx: AddonContext) -> dict:
         "affinity": NVIDIA_NODES,
         "tolerations": [GPU_TOLERATION],
         "serviceMonitor": {"enabled": "kube-prometheus-stack" in ctx.enabled},
-        # The chart's own requests and memory limit (values.yaml), without its CPU limit (throttling).
+        # The chart's own requests and memory limit (values.yaml); Helm merges maps, so its 200m CPU limit stays.
         "resources": resources("100m", "128Mi", "512Mi"),
     }
 

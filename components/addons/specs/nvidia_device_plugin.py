@@ -4,7 +4,9 @@ A DaemonSet on the NVIDIA nodes only (the platform labels them `eks-platform/acc
 groups with an AL2023 NVIDIA AMI type and Karpenter accelerator NodePools), tolerating their `nvidia.com/gpu`
 taint. On by default when the stack has such a pool. Chart keys and defaults read from NVIDIA/k8s-device-plugin
 v0.20.0 deployments/helm/nvidia-device-plugin/values.yaml: without our affinity the chart selects nodes by Node
-Feature Discovery labels, which this platform does not install.
+Feature Discovery labels, which this platform does not install. Rendered from that tag with these values (Helm's
+engine, offline): the device plugin DaemonSet (and the chart's MPS control daemon, which only runs where MPS is
+configured) with this affinity and toleration, image nvcr.io/nvidia/k8s-device-plugin:v0.20.0.
 """
 
 from components.addons.spec import AddonContext, AddonSpec, resources
