@@ -11,6 +11,11 @@ Sources (checked 2026-08):
   to use1-az6.
 - `aws ec2 describe-availability-zones --region us-east-1` outputs published with those six IDs under the names
   us-east-1a to us-east-1f.
+- ap-southeast-1 (checked 2026-08, for the example fleet's APAC spoke): three zones, ap-southeast-1a, -1b, -1c, with
+  the AZ IDs apse1-az1..az3, as published EC2 and Terraform outputs of that Region show them (e.g. a subnet in
+  ap-southeast-1c with availability_zone_id apse1-az3; a default VPC with one subnet per zone: apse1-az2
+  (ap-southeast-1a), apse1-az1 (ap-southeast-1b), apse1-az3 (ap-southeast-1c)). The AWS page above lists the AZ IDs
+  of every Region; its Asia Pacific table was not readable here, so the count rests on those outputs.
 
 Zone *names* (the letter) map to physical zones per account in the oldest Regions (us-east-1 among them, for
 accounts created before November 2025): `us-east-1a` may be a different building in two accounts, and an account
@@ -49,6 +54,7 @@ REGIONS: dict[str, Region] = {
         _region("us-east-1", "use1", "abcdef"),
         _region("us-east-2", "use2", "abc"),
         _region("eu-west-1", "euw1", "abc"),
+        _region("ap-southeast-1", "apse1", "abc"),
     )
 }
 
