@@ -25,9 +25,11 @@ import yaml
 
 from components.chart_cache import cache_dir
 from components.config import ConfigError, StackConfig
+from components.config.fleet import GLOBAL_PROJECT
+from components.config.global_stack import validate_global_file
 from components.config.stack import SecretValue, short_stack_name, stack_file, validate_file
 from platformctl import mock_outputs
-from platformctl.expand import CHART_TYPE, ExpandContext, expand_plan
+from platformctl.expand import CHART_TYPE, ExpandContext, ExpandResult, expand_plan
 from platformctl.paths import project_root
 from platformctl.plan import Plan, PlanResource
 from policies.rules.aws_taggable import is_taggable
@@ -45,6 +47,15 @@ _OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 _ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 _ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+# `pulumi.StackReference` reads a resource of this type; the engine answers with the other stack's outputs.
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+# Resolves a StackReference name (org/project/stack) offline: (outputs as that stack's plan has them, the names of
+# its secret outputs). Raises UnresolvedReference when it cannot.
+References = Callable[[str], tuple[dict[str, Any], list[str]]]
+
+
+class UnresolvedReference(Exception):
+    """A StackReference the offline engine cannot answer (the message says why)."""
 
 
 def plain(value: Any) -> Any:
@@ -96,13 +107,42 @@ class _Recorder:
     invokes: list[str] = field(default_factory=list)
     provider_tags: dict[str, dict[str, str]] = field(default_factory=dict)
     stack_urn: str = ""
+    # StackReference name -> the output names it offered; and those that could not be resolved, with why.
+    references: dict[str, list[str]] = field(default_factory=dict)
+    unresolved: dict[str, str] = field(default_factory=dict)
 
 
-def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx):
+def _stack_reference(name: str, recorder: _Recorder, references: References | None) -> tuple[str, dict[str, Any]]:
+    """What the engine reads for a StackReference: the other stack's outputs. Offline they come from that stack's
+    offline plan; what the plan shows as unknown stays unknown, secrets stay masked (and listed as secret)."""
+    try:
+        if references is None:
+            raise UnresolvedReference("no other stack is planned in this run (plan the fleet: --fleet)")
+        outputs, secret_names = references(name)
+    except UnresolvedReference as exc:
+        recorder.unresolved[name] = str(exc)
+        outputs, secret_names = {}, []
+
+    def wire(value: Any) -> Any:
+        if value == UNKNOWN_PLACEHOLDER:
+            return _UNKNOWN
+        if isinstance(value, dict):
+            return {k: wire(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [wire(v) for v in value]
+        return value
+
+    recorder.references[name] = sorted(outputs)
+    return name, {"name": name, "outputs": wire(outputs), "secretOutputNames": sorted(secret_names)}
+
+
+def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx, references: References | None = None):
     from pulumi.runtime import mocks
 
     class PlanMocks(mocks.Mocks):
         def new_resource(self, args: mocks.MockResourceArgs):
+            if args.typ == STACK_REFERENCE_TYPE:
+                return _stack_reference(str(args.inputs.get("name") or args.resource_id), recorder, references)
             return mock_outputs.new_resource(args.typ, args.name, args.inputs, ctx)
 
         def call(self, args: mocks.MockCallArgs):
@@ -177,15 +217,33 @@ def _project_name(project_dir: Path) -> str:
     return str(doc.get("name", "eks-platform"))
 
 
-def run_plan(stack: str, config_file: Path | None = None, project_dir: Path | None = None) -> Plan:
+def run_plan(
+    stack: str,
+    config_file: Path | None = None,
+    project_dir: Path | None = None,
+    references: References | None = None,
+) -> Plan:
     """Validate the stack's config, run the program offline and return the recorded plan.
 
+    `project_dir` is the cluster program (the repository root) or the global program (`global/`). StackReferences
+    are answered by `references`; by default the stacks they name are planned offline first (platformctl.fleet).
     Raises `components.config.ConfigError` (print `.lines`, exit 2) before anything is declared.
     """
     project_dir = (project_dir or project_root()).resolve()
     path = Path(config_file) if config_file else stack_file(project_dir, stack)
-    cfg, values = validate_file(path, stack, project_dir)
-    return _run(project_dir, short_stack_name(stack), cfg, values)
+    if _project_name(project_dir) == GLOBAL_PROJECT:  # the global program's own config (global/)
+        cfg, values = validate_global_file(path, short_stack_name(stack))
+    else:
+        cfg, values = validate_file(path, stack, project_dir)
+    program = _project_name(project_dir)
+    if references is None:
+        from platformctl.fleet import OfflineReferences
+
+        references = OfflineReferences(project_dir.parent if program == GLOBAL_PROJECT else project_dir)
+    prepare = getattr(references, "prepare", None)
+    if prepare is not None:  # the stacks this one reads are planned first, not from inside its run
+        prepare(program, short_stack_name(stack))
+    return _run(project_dir, short_stack_name(stack), cfg, values, references)
 
 
 def run_with_mocks(
@@ -275,7 +333,21 @@ class _WarningLog(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, Any]) -> Plan:
+class UnresolvedReferences(ConfigError):
+    """StackReferences the offline engine could not answer: one line each (exit 2, like a config error)."""
+
+    def __init__(self, unresolved: Mapping[str, str]):
+        self.unresolved = dict(unresolved)
+        super().__init__([])
+
+    @property
+    def lines(self) -> list[str]:
+        return [f"error: StackReference {name}: {why}" for name, why in sorted(self.unresolved.items())]
+
+
+def _run(
+    project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, Any], references: References | None = None
+) -> Plan:
     from pulumi.runtime import settings
 
     project = _project_name(project_dir)
@@ -292,7 +364,7 @@ def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, A
         role_arn=role.role_arn if role else None,
         session_name=role.session_name if role else None,
     )
-    monitor = _make_monitor(recorder, ctx)
+    monitor = _make_monitor(recorder, ctx, references)
     config, secret_keys = _runtime_config(values)
 
     def program() -> None:
@@ -321,6 +393,12 @@ def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, A
         )
     except pulumi.RunError as exc:
         raise ProgramRefused(str(exc)) from None
+    except Exception:
+        if recorder.unresolved:  # the program failed on what it read: say which reference, not its KeyError
+            raise UnresolvedReferences(recorder.unresolved) from None
+        raise
+    if recorder.unresolved:
+        raise UnresolvedReferences(recorder.unresolved)
 
     for r in recorder.resources:
         if r.parent == recorder.stack_urn:
@@ -328,15 +406,20 @@ def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, A
         if r.type.startswith("aws:") and is_taggable(r.type):
             tags = r.inputs.get("tags") if isinstance(r.inputs.get("tags"), dict) else {}
             r.tags_all = {**recorder.provider_tags.get(r.provider or "", {}), **tags}
-    expanded = expand_plan(
-        recorder.resources,
-        ExpandContext(
-            project=project,
-            stack=stack,
-            project_dir=project_dir,
-            kubernetes_version=cfg.cluster.version,
-            cache=cache_dir(project_dir),
-        ),
+    cluster = getattr(cfg, "cluster", None)  # the global program has no cluster, and no chart to expand
+    expanded = (
+        expand_plan(
+            recorder.resources,
+            ExpandContext(
+                project=project,
+                stack=stack,
+                project_dir=project_dir,
+                kubernetes_version=cluster.version,
+                cache=cache_dir(project_dir),
+            ),
+        )
+        if cluster is not None
+        else ExpandResult([], [], [])
     )
     for r in recorder.resources:
         if r.type == CHART_TYPE:
@@ -351,6 +434,7 @@ def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, A
         invokes=sorted(set(recorder.invokes)),
         expansions=expanded.expansions,
         warnings=[*warnings.messages, *expanded.warnings],
+        references=dict(recorder.references),
     )
 
 

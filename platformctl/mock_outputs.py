@@ -226,6 +226,23 @@ def _node_group_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     return {"nodeGroupName": ng_name, "status": "ACTIVE"}
 
 
+def _route53_zone_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    # A hosted zone's ID is "Z" and upper-case letters and digits; Route 53 picks four name servers for it.
+    zone_id = _zone_id(name)
+    return {
+        "zoneId": zone_id,
+        "nameServers": [
+            f"ns-{int(_hex(name + str(i), 3), 16) % 2048}.awsdns-{i:02d}.{tld}"
+            for i, tld in enumerate(("com", "net", "org", "co.uk"))
+        ],
+        "arn": f"arn:{PARTITION}:route53:::hostedzone/{zone_id}",
+    }
+
+
+def _zone_id(name: str) -> str:
+    return "Z" + _hex(name + "zone", 20).upper()
+
+
 def _random_password_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     # Not a real secret: a stable stand-in so programs that hash or template it see a value (always masked).
     fake = f"offline-{_hex(name, 16)}"
@@ -244,6 +261,7 @@ EXTRA_OUTPUTS: dict[str, Callable[[str, dict, Ctx], dict]] = {
     "aws:ecr/repository:Repository": _ecr_extras,
     "aws:rds/instance:Instance": _rds_extras,
     "aws:rds/cluster:Cluster": _rds_cluster_extras,
+    "aws:route53/zone:Zone": _route53_zone_extras,
 }
 
 
@@ -251,8 +269,10 @@ def physical_id(type_token: str, name: str, inputs: dict) -> str:
     prefix = ID_PREFIX.get(type_token)
     if prefix:
         return f"{prefix}-{_hex(type_token + name)}"
-    if type_token == "aws:kms/key:Key":
+    if type_token in ("aws:kms/key:Key", "aws:route53/healthCheck:HealthCheck"):
         return _uuid(name)
+    if type_token == "aws:route53/zone:Zone":
+        return _zone_id(name)
     given = inputs.get("name")
     if isinstance(given, str) and given:
         return given

@@ -94,6 +94,8 @@ class Plan:
     # What became of each Helm chart and release (platformctl.expand.Expansion), and the engine's warnings.
     expansions: list[Any] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # StackReferences the program read (fully qualified stack name -> the output names that stack offered).
+    references: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.resources.sort(key=lambda r: r.urn)
@@ -146,6 +148,7 @@ class Plan:
             "invokes": self.invokes,
             "expansions": [e.to_json() for e in self.expansions],
             "warnings": self.warnings,
+            "references": self.references,
             "resources": [r.to_json() for r in self.resources],
         }
 
