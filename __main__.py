@@ -4,6 +4,8 @@ The same program runs under `pulumi up` and under `platformctl plan` (Pulumi's m
 offline branches. Every setting comes from `Pulumi.<stack>.yaml` (see README: config reference).
 """
 
+import dataclasses
+
 import pulumi
 import pulumi_aws as aws
 
@@ -13,19 +15,32 @@ from components.build_access import BuildAccess, BuildAccessArgs
 from components.cluster import Cluster, ClusterArgs
 from components.config import ConfigError
 from components.config.aws import kubeconfig_credentials
+from components.config.fleet import HUB, SPOKE, membership
 from components.config.stack import from_pulumi_runtime
 from components.database import Database, DatabaseArgs
 from components.deploy_runner import DeployRunner, DeployRunnerArgs
-from components.gitops import GitOps, GitOpsArgs
+from components.fleet import (
+    ArgoCdHubRole,
+    ArgoCdHubRoleArgs,
+    FleetSpoke,
+    FleetSpokeArgs,
+    SpokeRegistrations,
+    SpokeRegistrationsArgs,
+    fleet_labels,
+)
+from components.gitops import GitOps, GitOpsArgs, bridge_metadata
 from components.karpenter import Karpenter, KarpenterArgs
 from components.network import Network, NetworkArgs
 from components.node_pools import NodePools, NodePoolsArgs
+from components.paths import project_root
 from components.providers import stack_aws_provider
 from components.registry import Registry, RegistryArgs
 from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs
 
 try:
     cfg = from_pulumi_runtime()
+    # The stack's role in a fleet (fleets/*.yaml): None for a stack of its own (README: Fleets).
+    fleet = membership(project_root(), cfg.stack)
 except ConfigError as exc:
     # One line per problem, no traceback, nothing declared.
     raise pulumi.RunError("invalid stack config:\n" + "\n".join(exc.lines)) from None
@@ -186,35 +201,91 @@ if cfg.data.registries:
             opts=on_aws,
         )
         pulumi.export("imagePushRoleArn", build_access.role_arn)
-# ---- GitOps bootstrap (components/gitops.py), after the data: the cluster Secret carries the database facts
-if cfg.gitops.enabled and not cfg.bootstrap:  # GitOps is all in-cluster
+# ---- GitOps bootstrap (components/gitops.py), after the data: the cluster Secret carries the database facts.
+# In a fleet the hub's Argo CD manages every spoke (components/fleet.py): a spoke runs none of its own and hands the
+# hub its registration; the hub reads each spoke's by StackReference and writes its Argo CD cluster Secret.
+if cfg.gitops.enabled:
     caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_provider))
-    gitops = GitOps(
-        f"{env}-gitops",
-        GitOpsArgs(
-            environment=env,
-            production=cfg.production,
-            kubernetes_version=cfg.cluster.version,
-            k8s_provider=cluster.k8s_provider,
-            cluster_name=cluster.cluster_name,
-            account_id=caller.account_id,
-            region=cfg.region,
-            vpc_id=network.vpc_id,
-            vpc_cidr=network.vpc_cidr,
-            config=cfg.gitops,
-            addon_role_arns=addons.role_arns,
-            enabled_addons=addons.enabled,
-            # The API's ExternalSecret reads the RDS-managed secret (its ARN ends in a suffix chosen by RDS): Argo CD
-            # takes the ARN and the host from the cluster Secret, so nobody copies them into platform/ by hand.
-            db_secret_arn=database.master_secret_arn if database is not None else None,
-            db_endpoint=database.endpoint if database is not None else None,
-            repo_token=pulumi.Config("platform").get_secret("gitopsRepoToken"),
-            # Argo CD's pods need nodes, and DNS and the other add-ons before its first sync.
-            depends_on=[node_pools.system_node_group, *addons.components],
-        ),
+    gitops_args = GitOpsArgs(
+        environment=env,
+        production=cfg.production,
+        kubernetes_version=cfg.cluster.version,
+        k8s_provider=cluster.k8s_provider,
+        cluster_name=cluster.cluster_name,
+        account_id=caller.account_id,
+        region=cfg.region,
+        vpc_id=network.vpc_id,
+        vpc_cidr=network.vpc_cidr,
+        config=cfg.gitops,
+        addon_role_arns=addons.role_arns,
+        enabled_addons=addons.enabled,
+        # The API's ExternalSecret reads the RDS-managed secret (its ARN ends in a suffix chosen by RDS): Argo CD
+        # takes the ARN and the host from the cluster Secret, so nobody copies them into platform/ by hand.
+        db_secret_arn=database.master_secret_arn if database is not None else None,
+        db_endpoint=database.endpoint if database is not None else None,
+        repo_token=pulumi.Config("platform").get_secret("gitopsRepoToken"),
+        # Argo CD's pods need nodes, and DNS and the other add-ons before its first sync.
+        depends_on=[node_pools.system_node_group, *addons.components],
     )
-    if gitops.admin_password is not None:
-        pulumi.export("argocdAdminPassword", gitops.admin_password)
+    if fleet is not None and fleet.role == SPOKE:
+        members = fleet.members
+        fleet_global = pulumi.StackReference(f"{env}-fleet-global", stack_name=fleet.global_reference)
+        labels, annotations = bridge_metadata(gitops_args)
+        registry = members.global_config.registry
+        spoke = FleetSpoke(
+            f"{env}-fleet-spoke",
+            FleetSpokeArgs(
+                environment=env,
+                fleet=fleet.fleet.name,
+                account=cfg.account,
+                region=cfg.region,
+                cluster=cluster,
+                hub_role_arn=fleet.hub_role_arn,
+                hub_vpc_cidr=fleet.hub_vpc_cidr if fleet.fleet.api_access == "private" else None,
+                registry_output=fleet_global.require_output("registry") if registry is not None else None,
+                registry_config=registry,
+                cross_account_registry=members.global_config.account != cfg.account,
+                labels=labels,
+                annotations=annotations,
+                fleet_domain=fleet_global.require_output("zoneName"),
+            ),
+            opts=on_aws,
+        )
+        pulumi.export("argocdCluster", spoke.registration)
+    elif not cfg.bootstrap:  # Argo CD is all in-cluster
+        hub = None
+        if fleet is not None and fleet.role == HUB:
+            registrations = {
+                spoke: pulumi.StackReference(f"{env}-fleet-{spoke}", stack_name=name).require_output("argocdCluster")
+                for spoke, name in fleet.spoke_references.items()
+            }
+            # Before Argo CD: EKS Pod Identity gives a pod its credentials when the pod is created.
+            hub = ArgoCdHubRole(
+                f"{env}-argocd-hub",
+                ArgoCdHubRoleArgs(
+                    environment=env,
+                    cluster=cluster,
+                    spoke_role_arns=[r.apply(lambda r: r["roleArn"]) for r in registrations.values()],
+                ),
+                opts=on_aws,
+            )
+            gitops_args = dataclasses.replace(
+                gitops_args,
+                depends_on=[*gitops_args.depends_on, *hub.associations],
+                extra_labels=fleet_labels(fleet.fleet.name, HUB),
+            )
+        gitops = GitOps(f"{env}-gitops", gitops_args)
+        if gitops.admin_password is not None:
+            pulumi.export("argocdAdminPassword", gitops.admin_password)
+        if hub is not None:
+            SpokeRegistrations(
+                f"{env}-fleet-spokes",
+                SpokeRegistrationsArgs(
+                    k8s_provider=cluster.k8s_provider, registrations=registrations, depends_on=[gitops]
+                ),
+            )
+            pulumi.export("argocdRoleArn", hub.role.arn)
+            pulumi.export("fleetSpokes", sorted(registrations))
 
 pulumi.export("environment", env)
 pulumi.export("region", cfg.region)

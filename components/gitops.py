@@ -381,8 +381,60 @@ class GitOpsArgs:
     db_endpoint: pulumi.Input[str] | None = None
     # platform:gitopsRepoToken (a secret Output), or None for a public repository.
     repo_token: pulumi.Input[str] | None = None
-    # What must exist before Argo CD's pods can run (the node group that schedules them).
+    # What must exist before Argo CD's pods can run (the node group that schedules them; a fleet hub's Pod Identity
+    # associations, components/fleet.py).
     depends_on: Sequence[pulumi.Resource] = ()
+    # Labels added to the in-cluster Secret (a fleet hub's `fleet` and `fleet_role`).
+    extra_labels: Mapping[str, str] = field(default_factory=dict)
+
+
+def bridge_metadata(args: GitOpsArgs) -> tuple[dict[str, str], pulumi.Output[dict[str, str]]]:
+    """The GitOps Bridge labels and annotations of the cluster `args` describes: what the in-cluster Secret carries,
+    and what a fleet spoke hands its hub (components/fleet.py). Raises ValueError on arguments that cannot work."""
+    cfg = args.config
+    if not cfg.enabled or cfg.domain is None:
+        raise ValueError("GitOps needs platform:gitops.enabled and platform:gitops.domain")
+    # `enable_<addon>` is also what selects an add-on ApplicationSet in platform/bootstrap/addons/: an add-on
+    # Pulumi installs must not also be one Argo CD installs, or the cluster would get two copies.
+    both = sorted(set(args.enabled_addons) & set(GITOPS_ADDONS))
+    if both:
+        raise ValueError(
+            f"add-on(s) {', '.join(both)} are installed by Pulumi (platform:addons) and also GitOps-managed "
+            "(platform/bootstrap/addons/, platform:gitops.addons): enable each in one place only"
+        )
+    if (args.db_secret_arn is None) != (args.db_endpoint is None):
+        raise ValueError("GitOps needs both the database's secret ARN and its endpoint, or neither")
+    env = args.environment
+    facts = pulumi.Output.all(
+        account_id=args.account_id,
+        region=args.region,
+        cluster_name=args.cluster_name,
+        vpc_id=args.vpc_id,
+        role_arns=pulumi.Output.all(**dict(args.addon_role_arns)) if args.addon_role_arns else {},
+        database=(
+            pulumi.Output.all(secret_arn=args.db_secret_arn, endpoint=args.db_endpoint)
+            if args.db_secret_arn is not None
+            else None
+        ),
+    )
+    annotations = facts.apply(
+        lambda f: cluster_secret_annotations(
+            ClusterFacts(
+                environment=env,
+                account_id=f["account_id"],
+                region=f["region"],
+                cluster_name=f["cluster_name"],
+                vpc_id=f["vpc_id"],
+                vpc_cidr=args.vpc_cidr,
+                domain=cfg.domain,
+                repo_url=cfg.repo_url,
+                revision=cfg.revision,
+                addon_role_arns=dict(f["role_arns"] or {}),
+                database=DatabaseFacts(**f["database"]) if f["database"] is not None else None,
+            )
+        )
+    )
+    return cluster_secret_labels(env, [*args.enabled_addons, *cfg.addons]), annotations
 
 
 class GitOps(pulumi.ComponentResource):
@@ -394,18 +446,8 @@ class GitOps(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GitOpsArgs, opts: pulumi.ResourceOptions | None = None):
         cfg = args.config
-        if not cfg.enabled or cfg.domain is None:
-            raise ValueError("GitOps needs platform:gitops.enabled and platform:gitops.domain")
-        # `enable_<addon>` is also what selects an add-on ApplicationSet in platform/bootstrap/addons/: an add-on
-        # Pulumi installs must not also be one Argo CD installs, or the cluster would get two copies.
-        both = sorted(set(args.enabled_addons) & set(GITOPS_ADDONS))
-        if both:
-            raise ValueError(
-                f"add-on(s) {', '.join(both)} are installed by Pulumi (platform:addons) and also GitOps-managed "
-                "(platform/bootstrap/addons/, platform:gitops.addons): enable each in one place only"
-            )
-        if (args.db_secret_arn is None) != (args.db_endpoint is None):
-            raise ValueError("GitOps needs both the database's secret ARN and its endpoint, or neither")
+        # The GitOps Bridge metadata first: it checks the arguments before anything is declared.
+        secret_labels, annotations = bridge_metadata(args)
         super().__init__("eks-platform:gitops:GitOps", name, None, opts)
         env = args.environment
         ha = cfg.high_availability(args.production)
@@ -494,41 +536,12 @@ class GitOps(pulumi.ComponentResource):
             ),
         )
 
-        facts = pulumi.Output.all(
-            account_id=args.account_id,
-            region=args.region,
-            cluster_name=args.cluster_name,
-            vpc_id=args.vpc_id,
-            role_arns=pulumi.Output.all(**dict(args.addon_role_arns)) if args.addon_role_arns else {},
-            database=(
-                pulumi.Output.all(secret_arn=args.db_secret_arn, endpoint=args.db_endpoint)
-                if args.db_secret_arn is not None
-                else None
-            ),
-        )
-        annotations = facts.apply(
-            lambda f: cluster_secret_annotations(
-                ClusterFacts(
-                    environment=env,
-                    account_id=f["account_id"],
-                    region=f["region"],
-                    cluster_name=f["cluster_name"],
-                    vpc_id=f["vpc_id"],
-                    vpc_cidr=args.vpc_cidr,
-                    domain=cfg.domain,
-                    repo_url=cfg.repo_url,
-                    revision=cfg.revision,
-                    addon_role_arns=dict(f["role_arns"] or {}),
-                    database=DatabaseFacts(**f["database"]) if f["database"] is not None else None,
-                )
-            )
-        )
         self.cluster_secret = k8s.core.v1.Secret(
             f"{name}-cluster",
             metadata={
                 "name": IN_CLUSTER_NAME,
                 "namespace": NAMESPACE,
-                "labels": cluster_secret_labels(env, [*args.enabled_addons, *cfg.addons]),
+                "labels": {**secret_labels, **args.extra_labels},
                 "annotations": annotations,
             },
             type="Opaque",
