@@ -58,6 +58,8 @@ class StackRef:
     short: str  # "dev": the Pulumi.<short>.yaml file and the policy config
     production: bool = False
     environment: str = ""
+    # The program's directory when it is not the project's (a fleet's global stack: global/).
+    work_dir: Path | None = None
 
     def __str__(self) -> str:
         return self.name
@@ -269,7 +271,9 @@ class Session:
         from pulumi.automation import create_or_select_stack, select_stack
 
         select = create_or_select_stack if create else select_stack
-        stack = select(stack_name=ref.name, work_dir=str(self.project_dir), opts=self.workspace_options())
+        stack = select(
+            stack_name=ref.name, work_dir=str(ref.work_dir or self.project_dir), opts=self.workspace_options()
+        )
         self._stacks[ref.name] = stack
         return stack
 

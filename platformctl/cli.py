@@ -71,6 +71,53 @@ BootstrapOpt = Annotated[
 ]
 
 
+OptionalStackArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="Stack name: 'dev', 'prod', or fully qualified 'org/eks-platform/dev' (or --fleet NAME).",
+        show_default=False,
+    ),
+]
+FleetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--fleet",
+        help="Every stack of fleets/NAME.yaml instead of one stack (README: Fleets): offline in dependency order, "
+        "real stacks wave by wave.",
+        show_default=False,
+    ),
+]
+
+
+def _stack_or_fleet(stack: str | None, fleet: str | None, *, exclusive: dict[str, bool] | None = None) -> None:
+    """Exactly one of STACK and --fleet; options that only apply to one stack are refused with --fleet."""
+    if (stack is None) == (fleet is None):
+        raise fail("error: give a STACK or --fleet NAME (one of them)", EXIT_USAGE)
+    if fleet is not None:
+        given = [name for name, on in (exclusive or {}).items() if on]
+        if given:
+            raise fail(f"error: {', '.join(given)} applies to one stack, not with --fleet", EXIT_USAGE)
+
+
+def _fleet_guard(fn):
+    """Run a --fleet body: config problems (the fleet file, any of its stacks) exit 2, one line each."""
+    from components.config import ConfigError
+
+    try:
+        return fn()
+    except ConfigError as exc:
+        raise fail(exc.lines, EXIT_USAGE) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if _debug():
+            raise
+        raise fail(
+            f"error: the program failed offline: {type(exc).__name__}: {exc} (PLATFORMCTL_DEBUG=1 for a traceback)",
+            EXIT_FAIL,
+        ) from None
+
+
 def _bootstrap_file(stack: str, config_file: Path | None, out_dir: Path) -> Path:
     """The stack file (or --config-file) with platform:bootstrap set, for this run only."""
     from components.config.stack import stack_file
@@ -117,7 +164,7 @@ def load_plan(stack: str, config_file: Path | None):
 
 @app.command()
 def plan(
-    stack: StackArg,
+    stack: OptionalStackArg = None,
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Write the whole plan as JSON here ('-': stdout, nothing else there).")
     ] = None,
@@ -130,17 +177,38 @@ def plan(
     config_file: ConfigFileOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the one-line summary.")] = False,
     bootstrap: BootstrapOpt = False,
+    fleet: FleetOpt = None,
 ) -> None:
     """Run the stack's program offline under Pulumi's mocks and summarise what it would create.
 
+    With --fleet: every stack of the fleet in dependency order (global, spokes, hub), each StackReference answered
+    from the other stacks' offline outputs; the summary lists the stacks, the clusters per Region and the
+    references, --graph draws the stacks and their references, --json holds every stack's plan.
+
     Examples: `platformctl plan dev`, `platformctl plan prod --json /tmp/prod.json --graph /tmp/prod.mmd`,
-    `platformctl plan prod --bootstrap` (what `up --bootstrap` applies: the AWS part only).
+    `platformctl plan prod --bootstrap` (what `up --bootstrap` applies: the AWS part only),
+    `platformctl plan --fleet prod --graph fleet.mmd`.
     """
     import tempfile
     import time
 
     if _is_stdout(json_path) and _is_stdout(graph):
         raise fail("error: --json - and --graph - both write to stdout; give one of them a file", EXIT_USAGE)
+    _stack_or_fleet(
+        stack,
+        fleet,
+        exclusive={
+            "--bootstrap": bootstrap,
+            "--config-file": config_file is not None,
+            "--graph-depth": graph_depth is not None,
+        },
+    )
+    if fleet is not None:
+        from platformctl import fleet_cli
+
+        _fleet_guard(lambda: fleet_cli.plan_command(fleet, json_path=json_path, graph=graph, quiet=quiet, write=_write))
+        return
+    assert stack is not None
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="platformctl-bootstrap-") as tmp:
         if bootstrap:
@@ -173,7 +241,7 @@ POLICY_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".json": "json", 
 
 @app.command()
 def policy(
-    stack: StackArg,
+    stack: OptionalStackArg = None,
     fmt: Annotated[
         PolicyFormat | None,
         typer.Option("--format", "-f", help="Report format (default: from the --output suffix, else table)."),
@@ -189,18 +257,33 @@ def policy(
             help="Pass even when a Helm chart was not expanded (its objects were not analyzed; the report says so).",
         ),
     ] = False,
+    fleet: FleetOpt = None,
 ) -> None:
     """Check the offline plan against every policy pack under policies/ (real packs, over gRPC).
 
     Helm charts are expanded into the objects a real preview registers (`platformctl charts pull` first); a chart
     that could not be expanded fails the check unless --allow-unexpanded. Exit 1 on any mandatory violation.
+    With --fleet: every stack of the fleet, planned once in dependency order; --output is then a directory that
+    gets one report per stack (<stack>.md, .json, .sarif or .txt). Exit 1 if any stack fails.
+
     Examples: `platformctl policy prod`, `platformctl policy prod --format sarif --output policy.sarif`,
-    `platformctl policy prod -o report.md` (the format from the suffix).
+    `platformctl policy prod -o report.md` (the format from the suffix), `platformctl policy --fleet prod`.
     """
     from platformctl.policycheck import run_policy_check
 
+    _stack_or_fleet(stack, fleet, exclusive={"--config-file": config_file is not None})
     if _is_stdout(output):
         output = None
+    if fleet is not None:
+        from platformctl import fleet_cli
+
+        chosen = (fmt or PolicyFormat.table).value
+        raise typer.Exit(
+            _fleet_guard(
+                lambda: fleet_cli.policy_command(fleet, fmt=chosen, output=output, allow_unexpanded=allow_unexpanded)
+            )
+        )
+    assert stack is not None
     if fmt is None:
         fmt = PolicyFormat(_format_from_suffix(output, POLICY_SUFFIXES, "table"))
     raise typer.Exit(
@@ -431,9 +514,11 @@ def env_list(
 # ----------------------------------------------------------------------------------------------- real stacks
 
 StacksArg = Annotated[
-    list[str],
+    list[str] | None,
     typer.Argument(
-        help="One or more stacks: 'dev', 'prod' or 'org/eks-platform/dev'.", metavar="STACK", show_default=False
+        help="One or more stacks: 'dev', 'prod' or 'org/eks-platform/dev' (or --fleet NAME).",
+        metavar="STACK",
+        show_default=False,
     ),
 ]
 JsonOpt = Annotated[
@@ -449,6 +534,33 @@ PolicyOpt = Annotated[
     bool,
     typer.Option("--policy", help="Run every policy pack under policies/ with the stack's policies/config file."),
 ]
+
+
+def _stacks_or_fleet(stacks: list[str] | None, fleet: str | None, exclusive: dict[str, bool]) -> list[str]:
+    if fleet is None and not stacks:
+        raise fail("error: give one or more STACKs, or --fleet NAME", EXIT_USAGE)
+    _stack_or_fleet(" ".join(stacks or []) or None, fleet, exclusive=exclusive)
+    return list(stacks or [])
+
+
+def _fleet_rollout(operation: str, fleet: str, **options) -> None:
+    """preview/up/refresh/drift --fleet: wave by wave (platformctl.fleet_cli)."""
+    from components.config import ConfigError
+    from platformctl import fleet_cli
+
+    def run(session, refs, op, fn, json_mode, console):
+        return _run(session, refs, op, fn, json_mode=json_mode, parallel=None, console=console)
+
+    def body() -> None:
+        try:
+            code = fleet_cli.rollout_command(
+                operation, fleet, interactive=_interactive(), run=run, report=_report, consoles=_consoles, **options
+            )
+        except ConfigError as exc:
+            raise fail(exc.lines, EXIT_USAGE) from None
+        raise typer.Exit(code)
+
+    _guarded(body)
 
 
 class RunFormat(StrEnum):
@@ -563,7 +675,7 @@ def _report(progresses, *, json_mode: bool, summary_console, drift: bool = False
 
 @app.command()
 def preview(
-    stacks: StacksArg,
+    stacks: StacksArg = None,
     policy_: PolicyOpt = False,
     json_mode: JsonOpt = False,
     parallel: ParallelOpt = None,
@@ -578,6 +690,7 @@ def preview(
     ] = None,
     retry: RetryOpt = 0,
     bootstrap: BootstrapOpt = False,
+    fleet: FleetOpt = None,
 ) -> None:
     """Preview the changes to one or more real stacks (Automation API, one worker per stack).
 
@@ -586,8 +699,21 @@ def preview(
     change summary and the policy report (as `platformctl policy --format markdown`), also when the preview fails.
 
     Examples: `platformctl preview dev`, `platformctl preview dev prod --policy`,
-    `platformctl preview prod --policy --format markdown -o preview.md`, `platformctl preview dev --json`.
+    `platformctl preview prod --policy --format markdown -o preview.md`, `platformctl preview dev --json`,
+    `platformctl preview --fleet prod` (wave by wave; the hub once every spoke is deployed).
     """
+    stacks = _stacks_or_fleet(
+        stacks,
+        fleet,
+        {
+            "--bootstrap": bootstrap,
+            "--format/--output": fmt is not None or output is not None,
+            "--parallel": parallel is not None,
+        },
+    )
+    if fleet is not None:
+        _fleet_rollout("preview", fleet, policy=policy_, json_mode=json_mode, retry=retry)
+        return
 
     if fmt is None:
         fmt = RunFormat(_format_from_suffix(output, {".md": "markdown", ".markdown": "markdown"}, "text"))
@@ -642,7 +768,7 @@ def preview(
 
 @app.command()
 def up(
-    stacks: StacksArg,
+    stacks: StacksArg = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (production stacks ask otherwise).")] = False,
     policy_: PolicyOpt = False,
     json_mode: JsonOpt = False,
@@ -650,6 +776,16 @@ def up(
     retry: RetryOpt = 0,
     message: Annotated[str | None, typer.Option("--message", "-m", help="Message for the update history.")] = None,
     bootstrap: BootstrapOpt = False,
+    fleet: FleetOpt = None,
+    gate_timeout: Annotated[
+        float,
+        typer.Option(
+            "--gate-timeout",
+            min=0,
+            help="--fleet: seconds each spoke wave's health gate waits for the hub's Argo CD applications of the spoke "
+            "to be Healthy and Synced (0: no health gates).",
+        ),
+    ] = 900,
 ) -> None:
     """Deploy one or more stacks (Automation API `up`, one worker per stack).
 
@@ -659,8 +795,23 @@ def up(
     cannot reach yet); it refuses a stack that already has Kubernetes resources.
 
     Examples: `platformctl up dev --yes`, `platformctl up prod --policy` (preview, then asks),
-    `platformctl up dev prod --yes --policy --retry 3`, `platformctl up prod --bootstrap --yes`.
+    `platformctl up dev prod --yes --policy --retry 3`, `platformctl up prod --bootstrap --yes`,
+    `platformctl up --fleet prod --yes` (global, the hub, then the spoke waves; stops at the first failing wave or
+    health gate and says which stacks were applied).
     """
+    stacks = _stacks_or_fleet(stacks, fleet, {"--bootstrap": bootstrap, "--parallel": parallel is not None})
+    if fleet is not None:
+        _fleet_rollout(
+            "up",
+            fleet,
+            yes=yes,
+            policy=policy_,
+            json_mode=json_mode,
+            retry=retry,
+            message=message,
+            gate_timeout=gate_timeout,
+        )
+        return
 
     def body() -> None:
         import tempfile
@@ -724,15 +875,20 @@ def up(
 
 @app.command()
 def refresh(
-    stacks: StacksArg,
+    stacks: StacksArg = None,
     json_mode: JsonOpt = False,
     parallel: ParallelOpt = None,
     retry: RetryOpt = 0,
+    fleet: FleetOpt = None,
 ) -> None:
     """Refresh one or more stacks' state from the cloud (writes the state, not the cloud).
 
-    Examples: `platformctl refresh dev`, `platformctl refresh dev prod --json`.
+    Examples: `platformctl refresh dev`, `platformctl refresh dev prod --json`, `platformctl refresh --fleet prod`.
     """
+    stacks = _stacks_or_fleet(stacks, fleet, {"--parallel": parallel is not None})
+    if fleet is not None:
+        _fleet_rollout("refresh", fleet, json_mode=json_mode, retry=retry)
+        return
 
     def body() -> None:
         from platformctl.automation import op_refresh
@@ -747,15 +903,21 @@ def refresh(
 
 @app.command()
 def drift(
-    stacks: StacksArg,
+    stacks: StacksArg = None,
     json_mode: JsonOpt = False,
     parallel: ParallelOpt = None,
     retry: RetryOpt = 0,
+    fleet: FleetOpt = None,
 ) -> None:
     """What changed outside Pulumi: a refresh preview (nothing is written). Exit 1 if anything drifted.
 
-    Examples: `platformctl drift prod`, `platformctl drift dev prod --json` (nightly in CI).
+    Examples: `platformctl drift prod`, `platformctl drift dev prod --json` (nightly in CI),
+    `platformctl drift --fleet prod`.
     """
+    stacks = _stacks_or_fleet(stacks, fleet, {"--parallel": parallel is not None})
+    if fleet is not None:
+        _fleet_rollout("drift", fleet, json_mode=json_mode, retry=retry)
+        return
 
     def body() -> None:
         from platformctl.automation import op_drift

@@ -127,8 +127,13 @@ def run_policy_check(
     project_dir: Path | None = None,
     python: str | None = None,
     allow_unexpanded: bool = False,
+    plan: Any = None,
+    stack_path: Path | None = None,
 ) -> int:
-    """Check the stack's offline plan against every policy pack; write the report; return the exit code."""
+    """Check the stack's offline plan against every policy pack; write the report; return the exit code.
+
+    `plan`: an offline plan made already (a fleet's, platformctl.fleet), checked as it is; `stack_path`: its stack
+    file when it is not `<project>/Pulumi.<stack>.yaml` (the global stack's is under global/)."""
     from components.config import ConfigError
     from components.config.stack import short_stack_name
     from platformctl.paths import project_root
@@ -159,7 +164,8 @@ def run_policy_check(
         try:
             from platformctl.engine import run_plan
 
-            plan = run_plan(stack, config_file, project)
+            if plan is None:
+                plan = run_plan(stack, config_file, project)
         except ConfigError as exc:
             for line in exc.lines:
                 _err(line)
@@ -201,12 +207,11 @@ def run_policy_check(
             p.close()
 
     timings["total"] = time.perf_counter() - started
-    stack_file = (
-        _relative(Path(config_file), project) if config_file else f"Pulumi.{short}.yaml"  # the SARIF artifact
-    )
+    if stack_path is None:
+        stack_path = Path(config_file) if config_file else project / f"Pulumi.{short}.yaml"
+    stack_file = _relative(stack_path, project)  # the SARIF artifact
     from platformctl.fixhints import annotate
 
-    stack_path = Path(config_file) if config_file else project / stack_file
     diagnostics = annotate(diagnostics, plan.config.environment.name, stack_path.read_text())
     report = PolicyReport(
         project=plan.project,
