@@ -92,10 +92,61 @@ def values_file(chart_dir: Path, env: str) -> Path:
     return chart_dir.parent / f"values-{env}.yaml"
 
 
+def stack_region(env: str) -> str:
+    """The AWS Region of an environment (its stack file's `aws:region`): the `aws_region` cluster annotation."""
+    doc = yaml.safe_load((PLATFORM_DIR.parent / f"Pulumi.{env}.yaml").read_text())
+    return str(doc["config"]["aws:region"])
+
+
+def is_production(env: str) -> bool:
+    """Whether the environment's stack is a production one (`platform:environment.production`)."""
+    doc = yaml.safe_load((PLATFORM_DIR.parent / f"Pulumi.{env}.yaml").read_text())
+    return bool(doc["config"]["platform:environment"].get("production", False))
+
+
+REGIONS = tuple(sorted({stack_region(env) for env in ENVIRONMENTS}))
+# The ApplicationSets' value-file templates, and what a cluster of an environment turns them into.
+VALUE_FILE_TEMPLATES = {
+    "{{.metadata.labels.environment}}": lambda env: env,
+    "{{.metadata.annotations.aws_region}}": stack_region,
+}
+
+
+def resolved_value_files(value_files: tuple[str, ...], env: str) -> list[Path]:
+    """An ApplicationSet's `valueFiles` for a cluster of `env`, as repository paths, in the order Helm reads them."""
+    out = []
+    for template in value_files:
+        path = template.removeprefix("$values/")
+        for placeholder, value in VALUE_FILE_TEMPLATES.items():
+            path = path.replace(placeholder, value(env))
+        out.append(PLATFORM_DIR.parent / path)
+    return out
+
+
+def merge_values(into: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Helm's merge of several `-f` files: maps merged key by key, the later file's value wins otherwise."""
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge_values(into[key], value)
+        else:
+            into[key] = value
+    return into
+
+
+def chart_values(source: ChartSource | None, chart_dir: Path, env: str) -> dict[str, Any]:
+    """The user values of a chart for `env` as its ApplicationSet passes them (all its value files, merged)."""
+    if source is None:
+        return read_values(values_file(chart_dir, env))
+    values: dict[str, Any] = {}
+    for path in resolved_value_files(source.value_files, env):
+        merge_values(values, read_values(path))
+    return values
+
+
 def plain_yaml_files(root: Path = PLATFORM_DIR) -> list[Path]:
     """YAML files applied as they are: everything outside charts except values files and the kustomization."""
     charts = chart_dirs(root)
-    values = {values_file(chart, env) for chart in charts for env in ENVIRONMENTS}
+    values = {values_file(chart, name) for chart in charts for name in (*ENVIRONMENTS, *REGIONS)}
     files = sorted([*root.rglob("*.yaml"), *root.rglob("*.yml")])
     return [
         path
@@ -183,7 +234,7 @@ def render_platform(root: Path = PLATFORM_DIR) -> tuple[list[Manifest], list[Ren
         for env in ENVIRONMENTS:
             label = f"{relative(chart, root)}[{env}]"
             try:
-                output = render_chart(chart, read_values(values_file(chart, env)), release_name, namespace)
+                output = render_chart(chart, chart_values(source, chart, env), release_name, namespace)
                 rendered.extend(manifests_from_rendering(output, label, env))
             except (helm_python.HelmError, OSError, ValueError, yaml.YAMLError) as exc:
                 errors.append(RenderError(relative(chart, root), env, f"{type(exc).__name__}: {exc}"))

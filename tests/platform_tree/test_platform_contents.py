@@ -22,13 +22,16 @@ from .render import (
     application_sets,
     chart_dirs,
     chart_sources,
+    is_production,
     plain_yaml_files,
     read_values,
     relative,
+    resolved_value_files,
     values_file,
 )
 
 ENV_TEMPLATE = "{{.metadata.labels.environment}}"
+REGION_TEMPLATE = "{{.metadata.annotations.aws_region}}"
 TEAMS = {"frontend": "CC-1001", "api": "CC-1002"}
 PSS_MODES = ("enforce", "audit", "warn")
 
@@ -95,9 +98,13 @@ def test_every_chart_is_deployed_by_exactly_one_application_set(manifests: list[
     for source in sources:
         chart_dir = PLATFORM_DIR.parent / source.chart_path
         expected = f"$values/{relative(values_file(chart_dir, 'dev'), PLATFORM_DIR.parent)}".replace("-dev.", "-{}.")
-        assert source.value_files == (expected.format(ENV_TEMPLATE),), source
+        # The environment's file always, last (it wins); before it, optionally, the cluster's Region's file (the
+        # per-Region overlay of a fleet: what the clusters of one Region share).
+        assert source.value_files[-1] == expected.format(ENV_TEMPLATE), source
+        assert source.value_files[:-1] in ((), (expected.format(REGION_TEMPLATE),)), source
         for env in ENVIRONMENTS:
-            assert values_file(chart_dir, env).is_file()
+            for path in resolved_value_files(source.value_files, env):
+                assert path.is_file(), f"{source.application_set} needs {relative(path, PLATFORM_DIR.parent)}"
 
 
 def test_application_sets_select_every_environment_with_strict_go_templates(manifests: list[Manifest]) -> None:
@@ -214,7 +221,7 @@ def test_team_namespaces_carry_their_guard_rails(env: str, platform_report: Plat
 # ------------------------------------------------------------------------------------------------ workloads
 
 WORKLOADS = {"frontend": "frontend", "api": "api"}  # component -> namespace
-ECR_IMAGE = r"[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9-]+(:[\w.-]+|@sha256:[a-f0-9]{64})"
+ECR_IMAGE = r"[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9-]+(/[a-z0-9-]+)*(:[\w.-]+|@sha256:[a-f0-9]{64})"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -232,7 +239,7 @@ def test_workloads_have_production_defaults(env: str, manifests: list[Manifest])
             "topology.kubernetes.io/zone",
             "kubernetes.io/hostname",
         }
-        if env == "prod":
+        if is_production(env):
             zone = next(c for c in pod["topologySpreadConstraints"] if c["topologyKey"].endswith("zone"))
             assert zone["whenUnsatisfiable"] == "DoNotSchedule"
         (container,) = pod["containers"]
@@ -256,7 +263,7 @@ def test_workloads_have_production_defaults(env: str, manifests: list[Manifest])
         assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
         cpu_70 = {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}
         assert hpa["metrics"] == [{"type": "Resource", "resource": cpu_70}]
-        if env == "prod":
+        if is_production(env):
             assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 10)
         else:
             assert hpa["minReplicas"] <= 2 and hpa["maxReplicas"] < 10, "dev is smaller than prod"
