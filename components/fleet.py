@@ -34,6 +34,10 @@ FLEET_ROLE_LABEL = "fleet_role"
 # Annotations a spoke adds for platform/ (read with `index`: only fleet spokes have them).
 FLEET_DOMAIN_ANNOTATION = "fleet_domain"  # the global zone: the front end also answers <subdomain>.<fleet_domain>
 IMAGE_REGISTRY_ANNOTATION = "image_registry"  # <registry host>/<prefix>: where this spoke pulls the fleet's images
+# On a spoke's Secret in the hub: where Argo CD connects and as whom. The Secret's stringData (which holds them for
+# Argo CD) is a secret to Pulumi, so a preview would not show a change of either without these.
+ENDPOINT_ANNOTATION = "aws_cluster_endpoint"
+ROLE_ANNOTATION = "argocd_role_arn"
 
 
 # ------------------------------------------------------------------------------------------------ pure logic
@@ -70,7 +74,11 @@ def cluster_secret_for(registration: Mapping[str, Any]) -> dict[str, Any]:
             "name": registration["name"],
             "namespace": ARGOCD_NAMESPACE,
             "labels": dict(registration["labels"]),
-            "annotations": dict(registration["annotations"]),
+            "annotations": {
+                **registration["annotations"],
+                ENDPOINT_ANNOTATION: registration["server"],
+                ROLE_ANNOTATION: registration["roleArn"],
+            },
         },
         "stringData": {
             "name": registration["name"],

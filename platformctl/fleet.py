@@ -195,18 +195,24 @@ class FleetPlan:
         return "\n".join(lines) + "\n"
 
 
-def plan_fleet(project_dir: Path, name: str, progress: Any = None) -> FleetPlan:
-    """Validate the fleet and plan each of its stacks once, in dependency order. Raises ConfigError."""
+def plan_fleet(
+    project_dir: Path, name: str, progress: Any = None, references: OfflineReferences | None = None
+) -> FleetPlan:
+    """Validate the fleet and plan each of its stacks once, in dependency order. Raises ConfigError.
+
+    `references`: plans made already (their cache is reused and filled)."""
     from platformctl.engine import run_plan
 
     fleet = load_fleet(project_dir, name)
     members = check_fleet(project_dir, fleet)
-    references = OfflineReferences(project_dir)
+    references = references or OfflineReferences(project_dir)
     result = FleetPlan(fleet=fleet, members=members)
     for stack in fleet.dependency_order:  # what a stack reads is planned before it
-        if progress is not None:
-            progress(stack)
         project = fleet.project_of(stack)
-        plan = run_plan(stack, project_dir=references.project_dir(project), references=references)
+        plan = references.plans.get((project, stack))
+        if plan is None:
+            if progress is not None:
+                progress(stack)
+            plan = run_plan(stack, project_dir=references.project_dir(project), references=references)
         references.plans[(project, stack)] = result.plans[stack] = plan
     return result

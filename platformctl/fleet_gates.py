@@ -89,8 +89,9 @@ class HubApi:
     token: str
 
 
-def hub_api(outputs: Mapping[str, Any], region: str, token: Callable[[str, str], str] = eks_token) -> HubApi:
-    """The hub's API from its stack outputs (`kubeconfig`, `clusterName`); Unreachable when it has none yet."""
+def hub_api(outputs: Mapping[str, Any], region: str, token: Callable[[str, str], str] | None = None) -> HubApi:
+    """The hub's API from its stack outputs (`kubeconfig`, `clusterName`); Unreachable when it has none yet.
+    `token`: how to make the bearer token (default: `eks_token`, looked up when called)."""
     kubeconfig = outputs.get("kubeconfig")
     cluster = outputs.get("clusterName")
     if not kubeconfig or not cluster:
@@ -98,7 +99,7 @@ def hub_api(outputs: Mapping[str, Any], region: str, token: Callable[[str, str],
     doc = json.loads(kubeconfig) if isinstance(kubeconfig, str) else kubeconfig
     entry = doc["clusters"][0]["cluster"]
     try:
-        bearer = token(str(cluster), region)
+        bearer = (token or eks_token)(str(cluster), region)
     except Exception as exc:  # no credentials, no STS endpoint
         raise Unreachable(f"cannot make an EKS token: {exc}") from None
     return HubApi(server=entry["server"], ca_data=entry.get("certificate-authority-data", ""), token=bearer)
@@ -142,11 +143,13 @@ def wait_healthy(
     *,
     timeout: float,
     interval: float = 15.0,
-    fetch: Callable[[HubApi, str], list[dict[str, Any]]] = fetch_applications,
+    fetch: Callable[[HubApi, str], list[dict[str, Any]]] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> GateResult:
-    """Poll until every application of `environment` is Healthy and Synced, or `timeout` seconds have passed."""
+    """Poll until every application of `environment` is Healthy and Synced, or `timeout` seconds have passed.
+    `fetch`: how to read them (default: `fetch_applications`, looked up when called)."""
+    fetch = fetch or fetch_applications
     deadline = clock() + timeout
     while True:
         try:

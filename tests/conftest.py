@@ -33,12 +33,19 @@ class Plans(dict):
     def __init__(self) -> None:
         super().__init__()
         from platformctl.engine import run_plan
+        from platformctl.fleet import OfflineReferences
 
         # Bound now: a test may monkeypatch platformctl.engine.run_plan to read from this very mapping.
         self._run_plan = run_plan
+        # The stacks a fleet member reads (StackReferences) are planned once for the session, here too.
+        self.references = OfflineReferences(ROOT)
 
     def __missing__(self, stack: str):
-        self[stack] = plan = self._run_plan(stack, project_dir=ROOT)
+        from components.config.fleet import CLUSTER_PROJECT
+
+        key = (CLUSTER_PROJECT, stack)
+        plan = self.references.plans.get(key) or self._run_plan(stack, project_dir=ROOT, references=self.references)
+        self[stack] = self.references.plans[key] = plan
         return plan
 
     def _every_stack(self) -> None:
@@ -67,6 +74,14 @@ class Plans(dict):
 @pytest.fixture(scope="session")
 def plans() -> Plans:
     return Plans()
+
+
+@pytest.fixture(scope="session")
+def fleet_plan(plans):
+    """The example fleet (fleets/prod.yaml) planned offline, sharing the session's plans of its cluster stacks."""
+    from platformctl.fleet import plan_fleet
+
+    return plan_fleet(ROOT, "prod", references=plans.references)
 
 
 @pytest.fixture(scope="session")

@@ -251,9 +251,14 @@ def _cluster_secret_keys() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
         "annotations": set(gitops.cluster_secret_annotations(bare)),
         "labels": set(gitops.cluster_secret_labels("prod", [])),
     }
+    from components import fleet
+
+    # A fleet adds its own (components/fleet.py): the spokes' fleet-wide domain and registry, the fleet labels.
     possible = {
-        "annotations": set(gitops.cluster_secret_annotations(every_addon)),
-        "labels": set(gitops.cluster_secret_labels("prod", [*CATALOG, *GITOPS_ADDONS])),
+        "annotations": set(gitops.cluster_secret_annotations(every_addon))
+        | {fleet.FLEET_DOMAIN_ANNOTATION, fleet.IMAGE_REGISTRY_ANNOTATION},
+        "labels": set(gitops.cluster_secret_labels("prod", [*CATALOG, *GITOPS_ADDONS]))
+        | set(fleet.fleet_labels("prod", "spoke")),
     }
     return always, possible
 
@@ -330,7 +335,8 @@ def _deep_merge(into: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
 
 def generate_workloads(facts: gitops.ClusterFacts, enabled_addons: list[str], tmp_path: Path) -> list[dict]:
     """The workloads ApplicationSet for a cluster Secret written from `facts`, then its chart rendered the way the
-    generated Application asks (values file of the environment, then the parameters): the objects it deploys."""
+    generated Application asks (value files of the Region and the environment, then the parameters): the objects it
+    deploys."""
     from tests.platform_tree.render import read_values, render_chart
 
     appset = yaml.safe_load((PLATFORM / "bootstrap" / "workloads.yaml").read_text())
@@ -348,8 +354,9 @@ def generate_workloads(facts: gitops.ClusterFacts, enabled_addons: list[str], tm
     templates |= {f"f{i}": f for i, f in enumerate(helm["valueFiles"])}
     out = go_templates(templates, dot, tmp_path)
     parameters = [{**p, "value": out[f"p{i}"]} for i, p in enumerate(helm["parameters"])]
-    (value_file,) = [out[f"f{i}"] for i in range(len(helm["valueFiles"]))]
-    values = read_values(ROOT / value_file.removeprefix("$values/"))
+    values: dict = {}
+    for i in range(len(helm["valueFiles"])):  # in order: the Region's file, then the environment's (it wins)
+        _deep_merge(values, read_values(ROOT / out[f"f{i}"].removeprefix("$values/")))
     _deep_merge(values, helm_parameter_values(parameters))
     rendered = render_chart(
         ROOT / source["path"],
@@ -626,11 +633,35 @@ def one(resources, type_token: str):
     return found
 
 
+def fleet_role(stack: str) -> str | None:
+    from components.config.fleet import fleet_of
+
+    found = fleet_of(ROOT, stack)
+    return found[1] if found else None
+
+
+def spoke_cluster_secret(fleet_plan, stack: str):
+    """A fleet spoke's Argo CD cluster Secret: in the hub's plan, written from the spoke's registration."""
+    hub = fleet_plan.plans[fleet_plan.fleet.hub]
+    (secret,) = [
+        r
+        for r in hub.resources
+        if r.type == "kubernetes:core/v1:Secret"
+        and r.inputs["metadata"]["labels"].get("argocd.argoproj.io/secret-type") == "cluster"
+        and r.inputs["metadata"]["labels"].get("environment") == stack
+    ]
+    return secret
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_plan_shows_argo_cd_the_root_application_and_the_cluster_secret(plans, stack):
+def test_plan_shows_argo_cd_the_root_application_and_the_cluster_secret(plans, fleet_plan, stack):
     plan = plans[stack]
     cfg = plan.config
     resources = gitops_resources(plan)
+    if fleet_role(stack) == "spoke":  # no Argo CD of its own: the hub's manages it (tests/test_fleet.py)
+        assert not resources
+        assert not [r for r in plan.resources if r.type == "kubernetes:helm.sh/v4:Chart" and "argo" in r.name]
+        return check_cluster_secret(plan, spoke_cluster_secret(fleet_plan, stack), stack, in_this_plan=False)
     chart = one(resources, "kubernetes:helm.sh/v4:Chart")
     assert chart.requested["version"] == HELM_CHARTS["argo-cd"]["version"]
     assert chart.provider and "pulumi:providers:kubernetes" in chart.provider
@@ -647,6 +678,16 @@ def test_plan_shows_argo_cd_the_root_application_and_the_cluster_secret(plans, s
         if r.type == "kubernetes:core/v1:Secret"
         and r.inputs["metadata"]["labels"].get("argocd.argoproj.io/secret-type") == "cluster"
     ]
+    check_cluster_secret(plan, cluster_secret, stack, in_this_plan=True)
+    namespace = one(resources, "kubernetes:core/v1:Namespace")
+    assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"] == (
+        f"v{cfg.cluster.version}"
+    )
+
+
+def check_cluster_secret(plan, cluster_secret, stack: str, *, in_this_plan: bool) -> None:
+    """The GitOps Bridge contract of a cluster's Secret (the in-cluster one, or a spoke's in its hub)."""
+    cfg = plan.config
     meta = cluster_secret.inputs["metadata"]
     assert meta["labels"]["environment"] == stack
     assert {gitops.enable_label(a) for a in cfg.gitops.addons} <= set(meta["labels"])
@@ -663,16 +704,17 @@ def test_plan_shows_argo_cd_the_root_application_and_the_cluster_secret(plans, s
     assert all(re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+", arn) for arn in role_arns.values()), role_arns
     for key in role_arns:
         assert meta["labels"][f"enable_{key.removesuffix('_iam_role_arn')}"] == "true", key
-    # The database's facts for the API's ExternalSecret: the Secret waits for the database to exist.
+    assert meta["labels"]["enable_external_secrets"] == "true"
+    if cfg.data.database is None:
+        assert not {"db_secret_arn", "db_endpoint"} & set(annotations)
+        return
+    # The database's facts for the API's ExternalSecret: the Secret waits for the database to exist (in a hub, the
+    # spoke's registration is read once the spoke is deployed).
     assert annotations["db_secret_arn"] == plan.outputs["databaseSecretArn"]
     assert annotations["db_endpoint"] == plan.outputs["databaseEndpoint"]
-    (database,) = [r for r in plan.resources if r.type == "aws:rds/instance:Instance"]
-    assert database.urn in cluster_secret.dependencies
-    assert meta["labels"]["enable_external_secrets"] == "true"
-    namespace = one(resources, "kubernetes:core/v1:Namespace")
-    assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"] == (
-        f"v{cfg.cluster.version}"
-    )
+    if in_this_plan:
+        (database,) = [r for r in plan.resources if r.type == "aws:rds/instance:Instance"]
+        assert database.urn in cluster_secret.dependencies
 
 
 def test_plan_runs_argo_cd_highly_available_in_prod_only(prod_plan, dev_plan):
@@ -738,7 +780,10 @@ def test_the_selector_semantics_used_below():
     )
 
 
-def _cluster_secret_labels(plan) -> dict[str, str]:
+def _cluster_secret_labels(plan, fleet_plan=None) -> dict[str, str]:
+    stack = plan.stack
+    if fleet_plan is not None and fleet_role(stack) == "spoke":
+        return spoke_cluster_secret(fleet_plan, stack).inputs["metadata"]["labels"]
     (secret,) = [
         r
         for r in gitops_resources(plan)
@@ -749,12 +794,13 @@ def _cluster_secret_labels(plan) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_application_set_that_selects_dev_selects_every_environment(plans, stack):
+def test_every_application_set_that_selects_dev_selects_every_environment(plans, fleet_plan, stack):
     """A new environment's cluster gets teams and workloads like dev: each ApplicationSet selecting dev's cluster
-    Secret selects this stack's too (an add-on's ApplicationSet only where that add-on is enabled)."""
+    Secret selects this stack's too (an add-on's ApplicationSet only where that add-on is enabled); a fleet spoke's
+    Secret is in its hub."""
     from platformctl.envs import selects
 
-    labels, dev_labels = _cluster_secret_labels(plans[stack]), _cluster_secret_labels(plans["dev"])
+    labels, dev_labels = _cluster_secret_labels(plans[stack], fleet_plan), _cluster_secret_labels(plans["dev"])
     checked = 0
     for path, doc in _platform_documents():
         for generator in _cluster_generators(doc):
