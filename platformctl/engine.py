@@ -136,6 +136,16 @@ def _stack_reference(name: str, recorder: _Recorder, references: References | No
     return name, {"name": name, "outputs": wire(outputs), "secretOutputNames": sorted(secret_names)}
 
 
+_DEFAULT_OPTIONS: dict[str, Any] = {
+    "protect": False,
+    "retainOnDelete": False,
+    "deleteBeforeReplace": False,
+    "ignoreChanges": [],
+    "replaceOnChanges": [],
+    "additionalSecretOutputs": [],
+}
+
+
 def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx, references: References | None = None):
     from pulumi.runtime import mocks
 
@@ -159,6 +169,28 @@ def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx, references: Refere
                 if parent_type != "pulumi:pulumi:Stack":
                     type_ = f"{parent_type}${type_}"
             return super().make_urn("", type_, name)
+
+        def ReadResource(self, request):
+            # A StackReference is a read: the real engine keeps it in the stack's state (a `read` step), and resources
+            # that use its outputs depend on it.
+            response = super().ReadResource(request)
+            if request.type == STACK_REFERENCE_TYPE:
+                recorder.resources.append(
+                    PlanResource(
+                        urn=response.urn,
+                        type=request.type,
+                        name=request.name,
+                        custom=True,
+                        remote=False,
+                        parent=request.parent or None,
+                        provider=None,
+                        dependencies=sorted(set(request.dependencies)),
+                        property_dependencies={},
+                        inputs={"name": request.id},
+                        options=dict(_DEFAULT_OPTIONS),
+                    )
+                )
+            return response
 
         def RegisterResource(self, request):
             response = super().RegisterResource(request)

@@ -446,7 +446,7 @@ def flatten(value: Any, prefix: str) -> dict[str, Any]:
 def list_environments(project: Path) -> list[StackRow]:
     rows = []
     appsets = application_sets(project)
-    for stack, path in stack_files(project).items():
+    for stack, path in sorted(stack_files(project).items()):  # by stack name: "prod" before "prod-apse1"
         row = StackRow(stack, path)
         try:
             raw = read_stack_file(path)

@@ -149,7 +149,7 @@ def test_cluster_settings(plans, stack):
     assert i["enabledClusterLogTypes"] == LOG_TYPES
     assert i["skipDefaultNodeGroup"] is True and i["createInstanceRole"] is False
     assert i["createOidcProvider"] is True
-    assert i["deletionProtection"] is (stack == "prod")
+    assert i["deletionProtection"] is plan.config.production
     assert i["kubernetesServiceIpAddressRange"] == cfg.service_ipv4_cidr
     assert i["nodeAssociatePublicIpAddress"] is False
     assert i["nodeSecurityGroupTags"]["karpenter.sh/discovery"] == f"eks-platform-{stack}"
@@ -221,10 +221,14 @@ def test_deployer_is_an_explicit_admin_and_the_k8s_provider_waits_for_it(plans, 
     plan = plans[stack]
     entry = one(plan, "aws:eks/accessEntry:AccessEntry")
     assoc = one(plan, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
-    # Both stacks deploy from their deploy runner: the deployer is its deploy role (test_deploy_runner.py); without
-    # one it is whoever runs `up` (test_account_guard.py).
-    deployer = plan.config.deploy_runner.deploy_role_arn
-    assert deployer == f"arn:aws:iam::123456789012:role/eks-platform-{stack}-deploy"
+    # Stacks with a deploy runner deploy from it: the deployer is its deploy role (test_deploy_runner.py); without
+    # one (a fleet spoke: the hub's runner rolls the fleet out) it is whoever runs `up` (test_account_guard.py), the
+    # mocked caller here.
+    if plan.config.deploy_runner.enabled:
+        deployer = plan.config.deploy_runner.deploy_role_arn
+        assert deployer == f"arn:aws:iam::123456789012:role/eks-platform-{stack}-deploy"
+    else:
+        deployer = "arn:aws:iam::123456789012:user/offline"
     assert entry.inputs["principalArn"] == assoc.inputs["principalArn"] == deployer
     assert assoc.inputs["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
     assert assoc.inputs["accessScope"] == {"type": "cluster"}

@@ -159,9 +159,9 @@ def test_fleet_rules_across_stacks(fleet_plan):
     # Overlapping VPCs where the hub reaches the spokes privately (apiAccess: private).
     overlap = lines(**{"prod-use1": net(members.spokes["prod-use1"], members.hub.network.vpc_cidr)})
     assert overlap == [
-        "Pulumi.prod-use1.yaml: platform:network.vpcCidr: overlaps 10.60.0.0/16 of Pulumi.mgmt.yaml: the hub reaches "
+        "Pulumi.prod-use1.yaml: platform:network.vpcCidr: overlaps 10.100.0.0/16 of Pulumi.mgmt.yaml: the hub reaches "
         "the spokes privately (apiAccess: private, over your Transit Gateway or peering), which needs distinct address "
-        'ranges (got "10.60.0.0/16")'
+        'ranges (got "10.100.0.0/16")'
     ]
     # Two spokes in one Region: one latency record per Region.
     same_region = dataclasses.replace(members.spokes["prod-use1"], region="eu-west-1")

@@ -244,7 +244,7 @@ def test_chart_is_pinned_and_runs_on_the_system_pool(plans, stack):
     values = chart.requested["values"]
     assert values["nodeSelector"] == {"eks-platform/pool": "system"}
     assert values["settings"] == {"clusterName": f"eks-platform-{stack}", "interruptionQueue": f"eks-platform-{stack}"}
-    assert values["replicas"] == (2 if stack == "prod" else 1)
+    assert values["replicas"] == (2 if plan.config.production else 1)
     system_group = next(
         r for r in plan.resources if r.type == "aws:eks/nodeGroup:NodeGroup" and r.name == f"{stack}-nodes-system"
     )

@@ -322,11 +322,27 @@ def runner_label(stack_config) -> str:
     return runs_on_label(project_name(stack_config.environment.name))
 
 
+def hub_fleets() -> dict[str, str]:
+    """hub stack -> its fleet: a hub's runner runs its fleet's rollout (`--fleet NAME`; README: Fleets)."""
+    from components.config.fleet import fleet_names, load_fleet
+
+    return {load_fleet(ROOT, name).hub: name for name in fleet_names(ROOT)}
+
+
+def stack_args(args: list[str]) -> list[str]:
+    """The stacks a platformctl call acts on: its first positional argument, or `--fleet NAME`'s hub."""
+    if "--fleet" in args:
+        fleet = args[args.index("--fleet") + 1]
+        return [hub for hub, name in hub_fleets().items() if name == fleet]
+    return [a for a in args if not a.startswith("-")][:1]
+
+
 def jobs_calling(path: Path, command: str, stack: str) -> list[tuple[str, dict, list[str]]]:
     out = []
     for name, job in jobs_of(path).items():
         for cmd, args in platformctl_calls({"jobs": {name: job}}):
-            if cmd == command and stack in args:
+            acts_on = stack_args(args) if "--fleet" in args else args
+            if cmd == command and stack in acts_on:
                 out.append((name, job, args))
     return out
 
@@ -380,7 +396,7 @@ def test_workflows_and_stacks_agree_on_the_deploy_runners():
             cfg = configs[labels[runs_on]]
             # The runner's webhook starts builds only for the workflows it lists.
             assert doc["name"] in cfg.deploy_runner.workflows, f"{file} is not in {labels[runs_on]}'s workflows"
-            # A stack's runner works on that stack only.
+            # A stack's runner works on that stack only (a hub's: and on its fleet, `--fleet NAME`).
             for command, args in platformctl_calls({"jobs": {name: job}}):
                 if command in STACK_COMMANDS:
-                    assert [a for a in args if not a.startswith("-")][:1] == [labels[runs_on]], (file, name, args)
+                    assert stack_args(args) == [labels[runs_on]], (file, name, args)

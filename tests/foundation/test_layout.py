@@ -24,7 +24,9 @@ REQUIRED = {
     "uv.lock",
 }
 # .pulumi-version: the Pulumi CLI release every workflow installs (pulumi/actions pulumi-version-file).
-ALLOWED_EXTRA = {".ci", ".github", ".gitignore", ".git", ".pulumi-version"}
+# fleets/: fleet definitions; global/: the global stack's program (its own Pulumi.yaml; README: Fleets). `global` is a
+# Python keyword, so the folder can never shadow a module.
+ALLOWED_EXTRA = {".ci", ".github", ".gitignore", ".git", ".pulumi-version", "fleets", "global"}
 
 
 def tracked_top_level() -> set[str]:

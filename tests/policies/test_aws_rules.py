@@ -164,8 +164,12 @@ def test_shipped_policy_configs_are_valid_and_complete(project_root, stack):
     config = catalog.load_config_file(project_root / "policies" / "config" / f"{stack}.json")
     assert set(config) == set(catalog.POLICIES)
     levels = {entry["enforcementLevel"] for entry in config.values()}
-    stack_file = yaml.safe_load((project_root / f"Pulumi.{stack}.yaml").read_text())
-    if not stack_file["config"]["platform:environment"].get("production"):
+    path = project_root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():  # a fleet's global stack: global/Pulumi.<stack>.yaml, `global:` keys (README: Fleets)
+        path = project_root / "global" / f"Pulumi.{stack}.yaml"
+    config_map = yaml.safe_load(path.read_text())["config"]
+    environment = config_map.get("platform:environment") or config_map["global:environment"]
+    if not environment.get("production"):
         assert levels == {"advisory"}
     else:
         assert config["rds-hardening"]["requireDeletionProtection"] is True
