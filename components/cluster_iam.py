@@ -6,6 +6,7 @@ scoping (then a comment says so; in a key policy `"*"` means "this key"), and co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from components.iam import key_admin_statement
@@ -73,7 +74,7 @@ def ec2_trust_policy(partition: str = "aws") -> Doc:
     }
 
 
-def pod_identity_trust_policy(cluster_arn_: str, namespace: str, service_account: str) -> Doc:
+def pod_identity_trust_policy(cluster_arn_: str, namespace: str, service_account: str | Sequence[str]) -> Doc:
     """Trust policy of an EKS Pod Identity role: only this cluster's `namespace/service_account` may assume it.
 
     EKS Pod Identity adds session tags (eks-cluster-arn, kubernetes-namespace, kubernetes-service-account) to
@@ -93,7 +94,10 @@ def pod_identity_trust_policy(cluster_arn_: str, namespace: str, service_account
                         "aws:SourceAccount": account_id,
                         "aws:RequestTag/eks-cluster-arn": cluster_arn_,
                         "aws:RequestTag/kubernetes-namespace": namespace,
-                        "aws:RequestTag/kubernetes-service-account": service_account,
+                        # Several service accounts: a list in StringEquals matches any of them.
+                        "aws:RequestTag/kubernetes-service-account": (
+                            service_account if isinstance(service_account, str) else sorted(service_account)
+                        ),
                     },
                 },
             }

@@ -282,7 +282,9 @@ class ArgoCdHubRole(pulumi.ComponentResource):
             f"{name}-role",
             name=hub_role_name(env),  # fixed: the spokes trust it by name (components/config/fleet.py)
             assume_role_policy=cluster.arn.apply(
-                lambda arn: json.dumps(fleet_iam.hub_trust_policy(arn, ARGOCD_NAMESPACE, ARGOCD_SERVICE_ACCOUNTS))
+                lambda arn: json.dumps(
+                    cluster_iam.pod_identity_trust_policy(arn, ARGOCD_NAMESPACE, ARGOCD_SERVICE_ACCOUNTS)
+                )
             ),
             description=f"{naming.cluster_name(env)}: the fleet's Argo CD (management role)",
             tags=naming.name_tag(env, "argocd-hub-role"),

@@ -23,34 +23,6 @@ def _partition_of(arn: str) -> str:
     return arn.split(":")[1]
 
 
-def hub_trust_policy(cluster_arn: str, namespace: str, service_accounts: Sequence[str]) -> Doc:
-    """The management role: only this cluster's Argo CD service accounts, through EKS Pod Identity.
-
-    As components.cluster_iam.pod_identity_trust_policy, for several service accounts of one namespace (a list in
-    StringEquals matches any of them)."""
-    if not service_accounts:
-        raise ValueError("the hub's Argo CD role needs at least one service account")
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ArgoCdPodIdentity",
-                "Effect": "Allow",
-                "Principal": {"Service": "pods.eks.amazonaws.com"},
-                "Action": ["sts:AssumeRole", "sts:TagSession"],
-                "Condition": {
-                    "StringEquals": {
-                        "aws:SourceAccount": _account_of(cluster_arn),
-                        "aws:RequestTag/eks-cluster-arn": cluster_arn,
-                        "aws:RequestTag/kubernetes-namespace": namespace,
-                        "aws:RequestTag/kubernetes-service-account": sorted(service_accounts),
-                    }
-                },
-            }
-        ],
-    }
-
-
 def hub_assume_spokes_policy(spoke_role_arns: Sequence[str]) -> Doc:
     """The management role's only permission: assume the spokes' cluster roles, exactly those."""
     if not spoke_role_arns:

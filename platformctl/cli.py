@@ -99,8 +99,9 @@ def _stack_or_fleet(stack: str | None, fleet: str | None, *, exclusive: dict[str
             raise fail(f"error: {', '.join(given)} applies to one stack, not with --fleet", EXIT_USAGE)
 
 
-def _fleet_guard(fn):
-    """Run a --fleet body: config problems (the fleet file, any of its stacks) exit 2, one line each."""
+def _offline(fn):
+    """Run an offline body (a plan, a fleet's): config problems (a stack file, a fleet file) exit 2, one line each;
+    the program failing offline exits 1 with one line, never a traceback."""
     from components.config import ConfigError
 
     try:
@@ -146,20 +147,9 @@ def _debug() -> bool:
 
 def load_plan(stack: str, config_file: Path | None):
     """Run the offline plan; config errors exit 2 with one line per problem, never a traceback."""
-    from components.config import ConfigError
     from platformctl.engine import run_plan
 
-    try:
-        return run_plan(stack, config_file)
-    except ConfigError as exc:
-        raise fail(exc.lines, EXIT_USAGE) from None
-    except Exception as exc:
-        if _debug():
-            raise
-        raise fail(
-            f"error: the program failed offline: {type(exc).__name__}: {exc} (PLATFORMCTL_DEBUG=1 for a traceback)",
-            EXIT_FAIL,
-        ) from None
+    return _offline(lambda: run_plan(stack, config_file))
 
 
 @app.command()
@@ -206,7 +196,7 @@ def plan(
     if fleet is not None:
         from platformctl import fleet_cli
 
-        _fleet_guard(lambda: fleet_cli.plan_command(fleet, json_path=json_path, graph=graph, quiet=quiet, write=_write))
+        _offline(lambda: fleet_cli.plan_command(fleet, json_path=json_path, graph=graph, quiet=quiet, write=_write))
         return
     assert stack is not None
     started = time.perf_counter()
@@ -279,7 +269,7 @@ def policy(
 
         chosen = (fmt or PolicyFormat.table).value
         raise typer.Exit(
-            _fleet_guard(
+            _offline(
                 lambda: fleet_cli.policy_command(fleet, fmt=chosen, output=output, allow_unexpanded=allow_unexpanded)
             )
         )

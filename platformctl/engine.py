@@ -29,7 +29,7 @@ from components.config.fleet import GLOBAL_PROJECT
 from components.config.global_stack import validate_global_file
 from components.config.stack import SecretValue, short_stack_name, stack_file, validate_file
 from platformctl import mock_outputs
-from platformctl.expand import CHART_TYPE, ExpandContext, ExpandResult, expand_plan
+from platformctl.expand import _CHILD_OPTIONS, CHART_TYPE, ExpandContext, ExpandResult, expand_plan
 from platformctl.paths import project_root
 from platformctl.plan import Plan, PlanResource
 from policies.rules.aws_taggable import is_taggable
@@ -136,16 +136,6 @@ def _stack_reference(name: str, recorder: _Recorder, references: References | No
     return name, {"name": name, "outputs": wire(outputs), "secretOutputNames": sorted(secret_names)}
 
 
-_DEFAULT_OPTIONS: dict[str, Any] = {
-    "protect": False,
-    "retainOnDelete": False,
-    "deleteBeforeReplace": False,
-    "ignoreChanges": [],
-    "replaceOnChanges": [],
-    "additionalSecretOutputs": [],
-}
-
-
 def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx, references: References | None = None):
     from pulumi.runtime import mocks
 
@@ -187,7 +177,7 @@ def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx, references: Refere
                         dependencies=sorted(set(request.dependencies)),
                         property_dependencies={},
                         inputs={"name": request.id},
-                        options=dict(_DEFAULT_OPTIONS),
+                        options=dict(_CHILD_OPTIONS),  # the options of a resource that sets none
                     )
                 )
             return response
