@@ -346,17 +346,42 @@ def validate_config(config: Any, source: str | None = None) -> dict[str, dict[st
     return out
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json object_pairs_hook: a key twice in one object is an error (json.loads would keep the last one, so an
+    entry appended to a config file could silently weaken a policy)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def load_config_file(path: Path) -> dict[str, dict[str, Any]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise PolicyConfigError([f"cannot read the policy config: {exc.strerror}"], str(path)) from None
     try:
-        data = json.loads(text) if text.strip() else {}
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PolicyConfigError([f"not valid UTF-8 at line {line}: save it as UTF-8"], str(path)) from None
+    try:
+        parsed = json.loads(text, object_pairs_hook=_no_duplicates) if text.strip() else {}
     except json.JSONDecodeError as exc:
         problem = f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         raise PolicyConfigError([problem], str(path)) from None
-    return validate_config(data, str(path))
+    except _DuplicateKey as exc:
+        problem = f"duplicate key {json.dumps(exc.args[0])}: a key may appear once in an object, remove one of them"
+        raise PolicyConfigError([problem], str(path)) from None
+    except RecursionError:
+        raise PolicyConfigError(["nests too deep"], str(path)) from None
+    return validate_config(parsed, str(path))
 
 
 def for_pack(config: Mapping[str, Mapping[str, Any]], policy_names: list[str]) -> dict[str, dict[str, Any]]:
