@@ -64,10 +64,14 @@ class StackRef:
 
 
 def project_name(project_dir: Path) -> str:
-    import yaml
+    from components.config import safe_yaml
 
-    doc = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
-    return str(doc.get("name", ""))
+    path = project_dir / "Pulumi.yaml"
+    try:
+        doc = safe_yaml.load(safe_yaml.decode(path.read_bytes(), str(path)), str(path)) or {}
+    except (OSError, safe_yaml.YamlProblem):
+        return ""
+    return str(doc.get("name", "")) if isinstance(doc, Mapping) else ""
 
 
 def local_stacks(project_dir: Path) -> list[str]:
@@ -110,15 +114,18 @@ def resolve_stack(name: str, project_dir: Path, *, validate: bool = True) -> Sta
 
 
 def production_flag(ref: StackRef, project_dir: Path) -> bool:
-    """Whether the stack's config marks it production; an unreadable config counts as production (safe side)."""
+    """Whether the stack's config marks it production; a `platform:environment` section that does not say so
+    plainly counts as production (safe side). A file that cannot be read as YAML at all (a duplicated key, an
+    alias bomb, a syntax error) raises its config error: a file that may say two things decides nothing."""
+    from components.config import ConfigError
     from components.config.stack import read_stack_file
 
     try:
         values = read_stack_file(project_dir / f"Pulumi.{ref.short}.yaml")
-    except Exception:
-        return True
+    except ConfigError as exc:
+        raise config_error(exc) from None
     env = values.get("platform:environment")
-    return bool(env.get("production", True)) if isinstance(env, Mapping) else True
+    return env.get("production", True) is not False if isinstance(env, Mapping) else True
 
 
 # ------------------------------------------------------------------------------------------- policy packs
