@@ -15,6 +15,7 @@ it is in.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
@@ -549,9 +550,15 @@ def kubeconfig_text(value: Any) -> str:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write a file readable by its owner only (0600), also when it already existed with wider permissions."""
+    """Write a file readable by its owner only (0600), also when it already existed with wider permissions.
+
+    A symlink at `path` is refused (O_NOFOLLOW, and a clear error before that): following it would write the
+    cluster's credentials wherever the link points, and overwrite that file.
+    """
+    if path.is_symlink():
+        raise OSError(errno.ELOOP, "it is a symbolic link")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     try:
         os.fchmod(fd, 0o600)
         os.write(fd, text.encode())

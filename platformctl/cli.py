@@ -1022,7 +1022,12 @@ def kubeconfig(
         try:
             write_private(path.expanduser(), text)
         except OSError as exc:
-            raise PlatformError(f"error: cannot write {path}: {exc.strerror}", EXIT_USAGE) from None
+            import errno
+
+            reason = exc.strerror
+            if exc.errno == errno.ELOOP:  # O_NOFOLLOW: never write the credentials through a symlink
+                reason = "it is a symbolic link; platformctl does not follow it (give the link's target path)"
+            raise PlatformError(f"error: cannot write {path}: {reason}", EXIT_USAGE) from None
         cluster = values.get("clusterName", (None, False))[0]
         typer.echo(
             f"wrote the kubeconfig of {'cluster ' + str(cluster) if cluster else 'stack ' + ref.name} to {path} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import stat
 from pathlib import Path
@@ -354,6 +355,36 @@ def test_kubeconfig_tightens_an_existing_file(fake_pulumi, cli, tmp_path):
     path.chmod(0o644)
     assert cli("kubeconfig", "dev", "-o", str(path)).exit_code == 0
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("dangling", [False, True])
+def test_kubeconfig_refuses_to_write_through_a_symlink(fake_pulumi, cli, tmp_path, dangling):
+    target = tmp_path / "authorized_keys"
+    if not dangling:
+        target.write_text("precious\n")
+    link = tmp_path / "kubeconfig"
+    link.symlink_to(target)
+    result = cli("kubeconfig", "dev", "-o", str(link))
+    assert result.exit_code == errors.EXIT_USAGE
+    assert result.stderr.strip() == (
+        f"error: cannot write {link}: it is a symbolic link; platformctl does not follow it (give the link's target "
+        "path)"
+    )
+    assert link.is_symlink()
+    assert (target.read_text() == "precious\n") if not dangling else not target.exists()
+
+
+def test_write_private_never_follows_a_symlink_created_after_the_check(tmp_path, monkeypatch):
+    """O_NOFOLLOW closes the window between the is_symlink() check and the open."""
+    from platformctl import automation
+
+    target, link = tmp_path / "target", tmp_path / "link"
+    target.write_text("precious")
+    link.symlink_to(target)
+    monkeypatch.setattr(Path, "is_symlink", lambda self: False)
+    with pytest.raises(OSError) as info:
+        automation.write_private(link, "secret")
+    assert info.value.errno == errno.ELOOP and target.read_text() == "precious"
 
 
 def test_kubeconfig_missing_output(fake_pulumi, cli):
