@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .workloads import REGISTRY_ENTRY_PATTERN
+
 AWS_PACK = "eks-platform-aws"
 KUBERNETES_PACK = "eks-platform-kubernetes"
 LEVELS = ("advisory", "mandatory", "disabled")
@@ -46,8 +48,8 @@ class PolicySpec:
         return {k: json.loads(json.dumps(v["default"])) for k, v in self.properties.items()}
 
 
-def _strings(default: list[str], description: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "array", "items": {"type": "string", **extra}, "default": default, "description": description}
+def _strings(default: list[str], about: str, **item: Any) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string", **item}, "default": default, "description": about}
 
 
 _EXEMPT = _strings([], "Namespaces this policy ignores.")
@@ -209,7 +211,14 @@ POLICIES: dict[str, PolicySpec] = {
             "Container images are pinned (digest or immutable tag, never :latest) and come from allowed registries.",
             "mandatory",
             {
-                "allowedRegistries": _strings([], "Registry prefixes images may come from; empty allows any."),
+                "allowedRegistries": _strings(
+                    [],
+                    "Registries images may come from, as host[:port][/path] (a `*` label matches one DNS label, "
+                    "e.g. 602401143452.dkr.ecr.*.amazonaws.com); empty allows any.",
+                    pattern=REGISTRY_ENTRY_PATTERN,
+                    description="must be a registry host[:port][/path] where a `*` label matches one DNS label "
+                    "(e.g. 602401143452.dkr.ecr.*.amazonaws.com), not a string prefix",
+                ),
                 "exemptNamespaces": _EXEMPT,
             },
         ),
@@ -274,7 +283,7 @@ def _check_value(path: str, value: Any, schema: Mapping[str, Any]) -> list[str]:
         if not isinstance(value, str):
             return [f"{path}: must be a string (got {shown})"]
         if "pattern" in schema and not re.match(schema["pattern"], value):
-            return [f"{path}: must match {schema['pattern']} (got {shown})"]
+            return [f"{path}: {schema.get('description') or 'must match ' + schema['pattern']} (got {shown})"]
     if "enum" in schema and value not in schema["enum"]:
         return [f"{path}: must be one of {', '.join(json.dumps(e) for e in schema['enum'])} (got {shown})"]
     if kind == "array":
@@ -287,9 +296,27 @@ def _check_value(path: str, value: Any, schema: Mapping[str, Any]) -> list[str]:
     return []
 
 
+# resolve() results by (policy, the raw config object): a pack resolves the same config object for every
+# resource it checks. The raw object is kept with its result, so its id cannot be reused while cached.
+_RESOLVED: dict[tuple[str, int], tuple[Any, dict[str, Any]]] = {}
+_RESOLVED_MAX = 512
+
+
 def resolve(name: str, raw: Mapping[str, Any] | None) -> dict[str, Any]:
     """Effective properties of policy `name`: defaults, overridden by `raw` (enforcementLevel ignored).
-    Raises PolicyConfigError on an unknown property or a wrong value."""
+    Raises PolicyConfigError on an unknown property or a wrong value. The result is shared: do not modify it."""
+    key = (name, id(raw))
+    hit = _RESOLVED.get(key)
+    if hit is not None and hit[0] is raw:
+        return hit[1]
+    values = _resolve(name, raw)
+    if len(_RESOLVED) >= _RESOLVED_MAX:
+        _RESOLVED.clear()
+    _RESOLVED[key] = (raw, values)
+    return values
+
+
+def _resolve(name: str, raw: Mapping[str, Any] | None) -> dict[str, Any]:
     spec = POLICIES[name]
     values = spec.defaults()
     problems: list[str] = []
