@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import subprocess
 import sys
@@ -35,6 +36,17 @@ LEVEL_TO_PROTO = {
 PROTO_TO_LEVEL = {v: k for k, v in LEVEL_TO_PROTO.items()}
 # The pack's gRPC server has 4 worker threads; a few more requests in flight keep it busy.
 MAX_IN_FLIGHT = 8
+# The engine's gRPC message limit, 400 MB (gRPC's default is 4 MB, which a large stack's AnalyzeStack or its
+# diagnostics pass): `maxRPCMessageSize = 1024 * 1024 * 400` in pulumi/pulumi sdk/go/common/util/rpcutil/serve.go,
+# the engine's analyzer client dials with it (rpcutil.GrpcChannelOptions(), sdk/go/common/resource/plugin/
+# analyzer_plugin.go) and the Python policy SDK's server receives up to the same (pulumi_policy/policy.py).
+MAX_MESSAGE_BYTES = 1024 * 1024 * 400
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+]
+# Every call has a deadline: a pack that hangs (a rule in an endless loop) fails the check instead of the CI job.
+CALL_TIMEOUT_SECONDS = float(os.environ.get("PLATFORMCTL_ANALYZER_TIMEOUT", "300"))
 
 
 class AnalyzerError(RuntimeError):
@@ -85,6 +97,13 @@ class Resource:
     dependencies: Sequence[str] = ()
     property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
     protect: bool = False
+    _wire: bytes | None = field(default=None, repr=False, compare=False)
+
+    def wire_properties(self) -> bytes:
+        """The properties as a serialised protobuf Struct, converted once and shared by every pack and call."""
+        if self._wire is None:
+            self._wire = to_struct(self.properties).SerializeToString()
+        return self._wire
 
 
 @dataclass(frozen=True)
@@ -103,8 +122,12 @@ def find_packs(project: Path) -> list[Path]:
 
 def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     s = struct_pb2.Struct()
-    # json round-trip: tuples, non-str keys and the like become plain JSON first.
-    s.update(json.loads(json.dumps(value, default=str)))
+    try:
+        s.update(value)
+    except (TypeError, ValueError, AttributeError):
+        # tuples, non-str keys and the like: plain JSON first
+        s = struct_pb2.Struct()
+        s.update(json.loads(json.dumps(value, default=str)))
     return s
 
 
@@ -173,7 +196,7 @@ class PolicyPackProcess:
             err = self.stderr_tail()
             self.close()
             raise AnalyzerError(f"policy pack {self.dir} did not print a port (got {line!r}): {err}")
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{line}")
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{line}", options=CHANNEL_OPTIONS)
         try:
             grpc.channel_ready_future(self.channel).result(timeout=timeout)
         except grpc.FutureTimeoutError:
@@ -225,7 +248,7 @@ class PolicyPackProcess:
     # ------------------------------------------------------------------ protocol
     def _call(self, method: Any, request: Any) -> Any:
         try:
-            return method(request)
+            return method(request, timeout=CALL_TIMEOUT_SECONDS)
         except grpc.RpcError as exc:
             detail = exc.details() if hasattr(exc, "details") else str(exc)
             raise AnalyzerError(f"policy pack {self.name}: {detail}\n{self.stderr_tail()}") from None
@@ -265,13 +288,14 @@ class PolicyPackProcess:
         return out
 
     def _analyze_request(self, r: Resource) -> analyzer_pb2.AnalyzeRequest:
-        return analyzer_pb2.AnalyzeRequest(
+        request = analyzer_pb2.AnalyzeRequest(
             type=r.type,
-            properties=to_struct(r.properties),
             urn=r.urn,
             name=r.name,
             options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent or ""),
         )
+        request.properties.ParseFromString(r.wire_properties())
+        return request
 
     def analyze(self, resource: Resource) -> list[Diagnostic]:
         assert self.stub is not None, "wait_ready() first"
@@ -286,7 +310,7 @@ class PolicyPackProcess:
         results: list[list[Diagnostic]] = [[] for _ in resources]
         pending: list[tuple[int, Any]] = []
         for i, request in enumerate(requests):
-            pending.append((i, self.stub.Analyze.future(request)))
+            pending.append((i, self.stub.Analyze.future(request, timeout=CALL_TIMEOUT_SECONDS)))
             if len(pending) >= in_flight:
                 j, fut = pending.pop(0)
                 results[j] = self._diagnostics(self._result(fut), resources[j], {})
@@ -308,13 +332,13 @@ class PolicyPackProcess:
         for r in resources:
             item = analyzer_pb2.AnalyzerResource(
                 type=r.type,
-                properties=to_struct(r.properties),
                 urn=r.urn,
                 name=r.name,
                 options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent or ""),
                 parent=r.parent or "",
                 dependencies=list(r.dependencies),
             )
+            item.properties.ParseFromString(r.wire_properties())
             for key, urns in r.property_dependencies.items():
                 item.propertyDependencies[key].CopyFrom(analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns)))
             request.resources.append(item)
