@@ -102,7 +102,12 @@ class Resource:
     def wire_properties(self) -> bytes:
         """The properties as a serialised protobuf Struct, converted once and shared by every pack and call."""
         if self._wire is None:
-            self._wire = to_struct(self.properties).SerializeToString()
+            try:
+                self._wire = to_struct(self.properties).SerializeToString()
+            except RecursionError:  # nested deeper than protobuf's runtime recurses: the iterative encoder
+                from policies.wire import encode_struct
+
+                self._wire = encode_struct(self.properties)
         return self._wire
 
 

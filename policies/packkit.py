@@ -29,6 +29,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
+from google.protobuf.message import DecodeError
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy import (
     EnforcementLevel,
@@ -39,6 +41,7 @@ from pulumi_policy import (
 )
 from pulumi_policy import policy as sdk_policy
 
+from policies import wire
 from policies.rules.config import POLICIES, PolicyConfigError, config_schema
 from policies.rules.values import Deferred, Finding, StackResource, decode_struct, mask, plain, secret_texts, show
 
@@ -226,7 +229,7 @@ class _Servicer(sdk_policy._PolicyAnalyzerServicer):
                 continue
             if props is None:
                 raw_secrets: list[Any] = []
-                props = decode_struct(request.properties, raw_secrets)
+                props = _request_props(request, raw_secrets)
                 secrets = secret_texts(raw_secrets)
             run = functools.partial(_check_resource, rule, request.type, request.urn, self._config(policy.name))
             messages, failure = _guarded(policy.name, run, props)
@@ -273,21 +276,111 @@ def _stack_resource(r: Any, secrets: list[Any], decode: bool) -> StackResource:
         type=r.type,
         urn=r.urn,
         name=r.name,
-        props=decode_struct(r.properties, secrets) if decode else {},
+        props=_request_props(r, secrets) if decode else {},
         parent=r.parent or None,
         dependencies=list(r.dependencies),
         property_dependencies={k: list(v.urns) for k, v in r.propertyDependencies.items()},
     )
 
 
+# ------------------------------------------------------------------------------------------- requests
+
+
+class _Decoded:
+    """A request message whose `properties` were too deeply nested for the protobuf runtime: the message without
+    them (parsed normally) and the properties decoded by policies.wire (`eks_props`)."""
+
+    def __init__(self, message: Any, props: dict[str, Any], secrets: list[Any]) -> None:
+        self._message, self.eks_props, self.eks_secrets = message, props, secrets
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._message, name)
+
+
+# AnalyzeRequest and AnalyzerResource: properties = 2, provider = 6 (pulumi/proto/pulumi/analyzer.proto).
+_DEEP_FIELDS = frozenset({2, 6})
+# upb parses recursively in C: a Struct nested ~7,000 lists deep overflows the thread's stack and kills the pack
+# (measured with protobuf 5.29). Every nesting level takes at least 2 bytes, so a message under this size cannot
+# get near that; larger ones have their properties decoded by policies.wire, which does not recurse.
+_UPB_SAFE_BYTES = 8 * 1024
+
+
+def _resource_message(cls: Any, data: bytes) -> Any:
+    if len(data) <= _UPB_SAFE_BYTES:
+        try:
+            return cls.FromString(data)
+        except DecodeError:
+            pass
+    rest, taken = wire.strip_fields(data, _DEEP_FIELDS)
+    secrets: list[Any] = []
+    props = wire.decode_struct(taken[2][-1], secrets) if 2 in taken else {}
+    return _Decoded(cls.FromString(rest), props, secrets)
+
+
+def _analyze_request(data: bytes) -> Any:
+    return _resource_message(proto.AnalyzeRequest, data)
+
+
+class _StackRequest:
+    def __init__(self, resources: list[Any]) -> None:
+        self.resources = resources
+
+
+def _analyze_stack_request(data: bytes) -> Any:
+    if len(data) <= _UPB_SAFE_BYTES:
+        return proto.AnalyzeStackRequest.FromString(data)
+    _, taken = wire.strip_fields(data, frozenset({1}))  # resources = 1
+    return _StackRequest([_resource_message(proto.AnalyzerResource, item) for item in taken.get(1, [])])
+
+
+def _request_props(request: Any, secrets: list[Any]) -> dict[str, Any]:
+    if isinstance(request, _Decoded):
+        secrets += request.eks_secrets
+        return request.eks_props
+    found: list[Any] = []
+    try:
+        props = decode_struct(request.properties, found)
+    except RecursionError:  # parsed, but deeper than Python recurses: the iterative decoder
+        found = []
+        props = wire.decode_struct(request.properties.SerializeToString(), found)
+    secrets += found
+    return props
+
+
+def _tolerant_handlers(servicer: Any) -> Any:
+    """Analyze and AnalyzeStack with request deserializers that accept properties of any depth (the SDK's
+    generated handlers use FromString, which fails the call - and the engine's preview - past 100 levels)."""
+    handlers = {
+        "Analyze": grpc.unary_unary_rpc_method_handler(
+            servicer.Analyze,
+            request_deserializer=_analyze_request,
+            response_serializer=proto.AnalyzeResponse.SerializeToString,
+        ),
+        "AnalyzeStack": grpc.unary_unary_rpc_method_handler(
+            servicer.AnalyzeStack,
+            request_deserializer=_analyze_stack_request,
+            response_serializer=proto.AnalyzeResponse.SerializeToString,
+        ),
+    }
+    return grpc.method_handlers_generic_handler("pulumirpc.Analyzer", handlers)
+
+
 def serve(name: str, policies: list[Any]) -> None:
     """Run the pack until its parent goes away: the SDK's PolicyPack, answered by `_Servicer`.
 
-    PolicyPack builds its servicer from the module attribute `_PolicyAnalyzerServicer` (pulumi-policy 1.x, pinned
-    in uv.lock); pointing that at our subclass is the one hook the SDK leaves. tests/policies/test_packs_grpc.py
-    drives the packs over gRPC, so an SDK change that breaks it fails the tests.
+    PolicyPack builds its servicer from the module attribute `_PolicyAnalyzerServicer` and registers it with
+    `analyzer_pb2_grpc.add_AnalyzerServicer_to_server` (pulumi-policy 1.x, pinned in uv.lock): we point the first at
+    our subclass and register our Analyze/AnalyzeStack handlers ahead of the generated ones (gRPC asks generic
+    handlers in order). tests/policies/ drive the packs over gRPC, so an SDK change that breaks this fails them.
     """
     sdk_policy._PolicyAnalyzerServicer = _Servicer  # type: ignore[misc]
+    register = sdk_policy.analyzer_pb2_grpc.add_AnalyzerServicer_to_server
+
+    def add_servicer(servicer: Any, server: Any) -> None:
+        server.add_generic_rpc_handlers((_tolerant_handlers(servicer),))
+        register(servicer, server)
+
+    sdk_policy.analyzer_pb2_grpc.add_AnalyzerServicer_to_server = add_servicer
     exit_with_parent()
     PolicyPack(name=name, enforcement_level=EnforcementLevel.MANDATORY, policies=policies)
 

@@ -85,12 +85,16 @@ def _name_of(obj: Mapping[str, Any]) -> str | None:
 
 
 def has_unknown(value: Any) -> bool:
-    if is_unknown(value):
-        return True
-    if isinstance(value, Mapping):
-        return any(has_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(has_unknown(v) for v in value)
+    """Whether anything in `value` is unknown (iterative: a value may nest thousands of levels deep)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if is_unknown(item):
+            return True
+        if isinstance(item, Mapping):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 
@@ -444,7 +448,8 @@ def check_namespace_default_deny(
         assert obj is not None
         findings += [Finding(r.urn, m) for m in problems]
         if r.type == NETWORK_POLICY_TYPE and has_unknown(obj):
-            ns = obj["metadata"].get("namespace") if isinstance(obj.get("metadata"), Mapping) else None
+            meta = obj.get("metadata")
+            ns = meta.get("namespace") if isinstance(meta, Mapping) else meta
             if is_unknown(ns):
                 every_namespace_undecided = True
             else:

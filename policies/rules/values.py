@@ -236,17 +236,6 @@ class Finding:
     message: str
 
 
-def strip_unknowns(value: Any) -> Any:
-    """`value` with every UNKNOWN replaced by None: for rules that read an unknown field as missing."""
-    if is_unknown(value):
-        return None
-    if isinstance(value, dict):
-        return {k: strip_unknowns(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [strip_unknowns(v) for v in value]
-    return value
-
-
 # ----------------------------------------------------------------------------------------------- the wire
 
 
