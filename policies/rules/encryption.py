@@ -237,8 +237,9 @@ def _key_only(field: str, encrypted_by_default: bool) -> Callable[[Props, _Ctx],
 def _sqs(p: Props, c: _Ctx) -> list[str]:
     if is_set(get(p, "kmsMasterKeyId")):
         return c.key(p, "kmsMasterKeyId")
-    hint = " (SSE-SQS, `sqsManagedSseEnabled`, uses an AWS-owned key)" if truthy(p.get("sqsManagedSseEnabled")) else ""
-    if not c.require_cmk and truthy(p.get("sqsManagedSseEnabled")):
+    sse_sqs = p.get("sqsManagedSseEnabled")
+    hint = " (SSE-SQS, `sqsManagedSseEnabled`, uses an AWS-owned key)" if truthy(sse_sqs) else ""
+    if not c.require_cmk and (truthy(sse_sqs) or is_unknown(sse_sqs)):
         return []
     return [f"`kmsMasterKeyId` is not set{hint}: set it to the ARN of a customer-managed KMS key"]
 

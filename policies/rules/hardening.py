@@ -37,8 +37,8 @@ def _metadata_problems(opts: Any, where: str, max_hop_limit: int) -> list[str]:
         ]
     if not isinstance(opts, Mapping):
         return [malformed(where, opts, f"an object like {fix}")]
-    if opts.get("httpEndpoint") == "disabled":
-        return []  # no metadata service at all
+    if opts.get("httpEndpoint") == "disabled" or is_unknown(opts.get("httpEndpoint")):
+        return []  # no metadata service at all (or not known yet whether there is one)
     out = []
     tokens = opts.get("httpTokens")
     if not is_unknown(tokens) and tokens != "required":
@@ -81,7 +81,7 @@ def check_imdsv2(type_token: str, props: Props, config: Mapping[str, Any] | None
             return []
         if not isinstance(opts, Mapping):
             return [malformed("spec.metadataOptions", opts, "an object")]
-        if opts.get("httpEndpoint") == "disabled":
+        if opts.get("httpEndpoint") == "disabled" or is_unknown(opts.get("httpEndpoint")):
             return []
         defaults = {"httpTokens": "required", "httpPutResponseHopLimit": 1}
         return _metadata_problems({**defaults, **opts}, "spec.metadataOptions", max_hop_limit)
@@ -515,6 +515,8 @@ def _every_resource(resource: str) -> bool:
 
 def _strings(value: Any) -> tuple[list[str], bool]:
     """(the strings of a string-or-list element, all well-formed?); unknown entries are left out."""
+    if value is None:
+        return [], True
     items = value if isinstance(value, list) else [value]
     out, ok = [], True
     for item in items:
