@@ -27,6 +27,8 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from policies.wire import delimited, encode_struct
+
 LEVEL_TO_PROTO = {
     "advisory": analyzer_pb2.ADVISORY,
     "mandatory": analyzer_pb2.MANDATORY,
@@ -105,8 +107,6 @@ class Resource:
             try:
                 self._wire = to_struct(self.properties).SerializeToString()
             except RecursionError:  # nested deeper than protobuf's runtime recurses: the iterative encoder
-                from policies.wire import encode_struct
-
                 self._wire = encode_struct(self.properties)
         return self._wire
 
@@ -158,6 +158,7 @@ class PolicyPackProcess:
         self.started_at = 0.0
         self.ready_seconds = 0.0
         self._stderr: list[bytes] = []
+        self._raw_methods: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> PolicyPackProcess:
@@ -224,6 +225,17 @@ class PolicyPackProcess:
         self.ready_seconds = time.perf_counter() - self.started_at
         return self
 
+    def _raw(self, method: str) -> Any:
+        """Analyze/AnalyzeStack taking the request already serialised (see _analyze_request)."""
+        assert self.channel is not None, "wait_ready() first"
+        if method not in self._raw_methods:
+            self._raw_methods[method] = self.channel.unary_unary(
+                f"/pulumirpc.Analyzer/{method}",
+                request_serializer=None,
+                response_deserializer=analyzer_pb2.AnalyzeResponse.FromString,
+            )
+        return self._raw_methods[method]
+
     @property
     def policy_names(self) -> list[str]:
         return [p.name for p in self.policies]
@@ -232,6 +244,7 @@ class PolicyPackProcess:
         if self.channel is not None:
             self.channel.close()
             self.channel = None
+            self._raw_methods = {}
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -292,19 +305,20 @@ class PolicyPackProcess:
             )
         return out
 
-    def _analyze_request(self, r: Resource) -> analyzer_pb2.AnalyzeRequest:
-        request = analyzer_pb2.AnalyzeRequest(
+    def _analyze_request(self, r: Resource) -> bytes:
+        """The serialised AnalyzeRequest: the small fields through protobuf, the properties appended as the
+        already serialised Struct (field 2) - never parsed back, so no nesting depth can overflow upb here."""
+        head = analyzer_pb2.AnalyzeRequest(
             type=r.type,
             urn=r.urn,
             name=r.name,
             options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent or ""),
         )
-        request.properties.ParseFromString(r.wire_properties())
-        return request
+        return head.SerializeToString() + delimited(2, r.wire_properties())
 
     def analyze(self, resource: Resource) -> list[Diagnostic]:
         assert self.stub is not None, "wait_ready() first"
-        response = self._call(self.stub.Analyze, self._analyze_request(resource))
+        response = self._call(self._raw("Analyze"), self._analyze_request(resource))
         return self._diagnostics(response, resource, {})
 
     def analyze_many(self, resources: Iterable[Resource], in_flight: int = MAX_IN_FLIGHT) -> list[Diagnostic]:
@@ -315,7 +329,7 @@ class PolicyPackProcess:
         results: list[list[Diagnostic]] = [[] for _ in resources]
         pending: list[tuple[int, Any]] = []
         for i, request in enumerate(requests):
-            pending.append((i, self.stub.Analyze.future(request, timeout=CALL_TIMEOUT_SECONDS)))
+            pending.append((i, self._raw("Analyze").future(request, timeout=CALL_TIMEOUT_SECONDS)))
             if len(pending) >= in_flight:
                 j, fut = pending.pop(0)
                 results[j] = self._diagnostics(self._result(fut), resources[j], {})
@@ -333,7 +347,7 @@ class PolicyPackProcess:
     def analyze_stack(self, resources: Iterable[Resource]) -> list[Diagnostic]:
         assert self.stub is not None, "wait_ready() first"
         resources = list(resources)
-        request = analyzer_pb2.AnalyzeStackRequest()
+        request = bytearray()
         for r in resources:
             item = analyzer_pb2.AnalyzerResource(
                 type=r.type,
@@ -343,11 +357,11 @@ class PolicyPackProcess:
                 parent=r.parent or "",
                 dependencies=list(r.dependencies),
             )
-            item.properties.ParseFromString(r.wire_properties())
             for key, urns in r.property_dependencies.items():
                 item.propertyDependencies[key].CopyFrom(analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns)))
-            request.resources.append(item)
-        response = self._call(self.stub.AnalyzeStack, request)
+            # AnalyzeStackRequest.resources = 1; AnalyzerResource.properties = 2 (appended pre-serialised)
+            request += delimited(1, item.SerializeToString() + delimited(2, r.wire_properties()))
+        response = self._call(self._raw("AnalyzeStack"), bytes(request))
         return self._diagnostics(response, None, {r.urn: r for r in resources})
 
 

@@ -117,47 +117,52 @@ def resource_and_stack_policy(
 # ------------------------------------------------------------------------------------------- the guard
 
 
-def _remove(value: Any, path: tuple[Any, ...]) -> Any:
-    """A shallow-copied `value` without the element at `path` (dict key or list index)."""
+def _without(value: Any, path: tuple[Any, ...]) -> Any:
+    """A shallow copy of `value` with the element at `path` (dict keys, list indexes) emptied: a container becomes
+    empty (so code that reads it still finds one), a scalar is removed."""
     head, *rest = path
-    if isinstance(value, dict):
-        copy = dict(value)
-        if rest:
-            copy[head] = _remove(copy[head], tuple(rest))
-        else:
-            del copy[head]
-        return copy
-    copy_list = list(value)
+    copy: Any = dict(value) if isinstance(value, dict) else list(value)
     if rest:
-        copy_list[head] = _remove(copy_list[head], tuple(rest))
+        copy[head] = _without(copy[head], tuple(rest))
+    elif isinstance(copy[head], dict | list):
+        copy[head] = type(copy[head])()
+    elif isinstance(copy, dict):
+        del copy[head]
     else:
-        copy_list[head] = None
-    return copy_list
+        copy.pop(head)
+    return copy
 
 
 def _culprit(run: Callable[[Any], Any], props: Mapping[str, Any]) -> str | None:
-    """The deepest property path whose removal makes `run(props)` stop raising, within a small budget."""
-    budget = _GUARD_BUDGET
-    path: tuple[Any, ...] = ()
-    node: Any = props
-    found: str | None = None
-    while isinstance(node, dict | list) and budget > 0:
+    """The deepest property path whose emptying makes `run(props)` stop raising (a depth-first search within a
+    small budget of re-runs), or None."""
+    budget = [_GUARD_BUDGET]
+
+    def works(path: tuple[Any, ...]) -> bool:
+        budget[0] -= 1
+        try:
+            run(_without(props, path))
+        except Exception:
+            return False
+        return True
+
+    def search(path: tuple[Any, ...], node: Any) -> tuple[Any, ...] | None:
         keys = list(node) if isinstance(node, dict) else list(range(len(node)))
         for key in keys:
-            budget -= 1
-            if budget < 0:
-                break
-            try:
-                run(_remove(props, (*path, key)))
-            except Exception:
-                continue
-            path = (*path, key)
-            node = node[key]
-            found = "".join(f"[{k}]" if isinstance(k, int) else (f".{k}" if i else str(k)) for i, k in enumerate(path))
-            break
-        else:
-            break
-    return found
+            if budget[0] <= 0:
+                return None
+            child, here = node[key], (*path, key)
+            nested = isinstance(child, dict | list) and bool(child)
+            if works(here):
+                return (search(here, child) if nested else None) or here
+            if nested and (found := search(here, child)):
+                return found
+        return None
+
+    path = search((), props)
+    if not path:
+        return None
+    return "".join(f"[{k}]" if isinstance(k, int) else (f".{k}" if i else str(k)) for i, k in enumerate(path))
 
 
 def _guarded(name: str, run: Callable[[Any], list[Any]], props: Any) -> tuple[list[Any], str | None]:

@@ -47,7 +47,7 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
-def _delimited(field: int, payload: bytes) -> bytes:
+def delimited(field: int, payload: bytes) -> bytes:
     return _varint(field << 3 | 2) + _varint(len(payload)) + payload
 
 
@@ -113,7 +113,7 @@ def _scalar(value: Any) -> bytes:
             return b"\x11" + struct.pack("<d", float(value))
         except OverflowError:
             return b"\x11" + struct.pack("<d", math.copysign(math.inf, value))
-    return _delimited(3, (value if isinstance(value, str) else str(value)).encode("utf-8", "surrogatepass"))
+    return delimited(3, (value if isinstance(value, str) else str(value)).encode("utf-8", "surrogatepass"))
 
 
 def _open(value: Any) -> list[Any] | None:
@@ -127,9 +127,9 @@ def _open(value: Any) -> list[Any] | None:
 def _add(frame: list[Any], value_bytes: bytes) -> None:
     kind, _, body, key = frame
     if kind == "struct":
-        body += _delimited(1, _delimited(1, key.encode("utf-8", "surrogatepass")) + _delimited(2, value_bytes))
+        body += delimited(1, delimited(1, key.encode("utf-8", "surrogatepass")) + delimited(2, value_bytes))
     else:
-        body += _delimited(1, value_bytes)
+        body += delimited(1, value_bytes)
 
 
 def encode_struct(mapping: Mapping[str, Any]) -> bytes:
@@ -144,7 +144,7 @@ def encode_struct(mapping: Mapping[str, Any]) -> bytes:
             body = bytes(frame[2])
             if not stack:
                 return body
-            _add(stack[-1], _delimited(5 if frame[0] == "struct" else 6, body))
+            _add(stack[-1], delimited(5 if frame[0] == "struct" else 6, body))
             continue
         if frame[0] == "struct":
             frame[3], item = str(item[0]), item[1]

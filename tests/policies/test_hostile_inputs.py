@@ -291,7 +291,7 @@ def hostile_resource(draw) -> tuple[str, dict]:
 
 # ------------------------------------------------------------------------------------------- the tests
 
-EXAMPLES = int(os.environ.get("PLATFORMCTL_FUZZ_EXAMPLES", "120"))
+EXAMPLES = int(os.environ.get("PLATFORMCTL_FUZZ_EXAMPLES", "100"))
 
 
 def everything_mandatory(pack) -> dict:
