@@ -34,13 +34,15 @@ def test_preview_selects_the_stack_in_the_project_dir_and_streams_events(fake_pu
     assert "retention of 7 days is short" in result.stderr  # a warning diagnostic, as it arrived
 
 
-def test_preview_with_an_older_cli_reads_the_event_log_file(fake_pulumi, cli):
-    fake_pulumi.scenario(version="3.200.0")
+@pytest.mark.parametrize("version", ["3.205.0", "3.200.0"])
+def test_a_cli_older_than_the_minimum_is_refused_before_any_operation(fake_pulumi, cli, version):
+    """CLIs <= 3.205 deliver engine events through a file the Automation API tails, and lose them all after one
+    malformed line (platformctl.automation.MIN_PULUMI_VERSION says why 3.206.0)."""
+    fake_pulumi.scenario(version=version)
     result = cli("preview", "dev")
-    assert result.exit_code == 0, result.stderr
-    event_log = op_calls(fake_pulumi, "preview")[0]
-    assert not event_log[event_log.index("--event-log") + 1].startswith("tcp://")
-    assert "+15 create" in result.stdout
+    assert result.exit_code == errors.EXIT_NO_PULUMI
+    assert result.stderr.startswith(f"error: unsupported pulumi CLI {version}: platformctl needs 3.206.0 or newer")
+    assert fake_pulumi.commands() == ["version:"]
 
 
 def test_preview_creates_a_stack_missing_from_the_backend(fake_pulumi, cli):
