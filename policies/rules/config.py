@@ -117,7 +117,7 @@ POLICIES: dict[str, PolicySpec] = {
         PolicySpec(
             "eks-endpoint-access",
             AWS_PACK,
-            "The EKS API endpoint is private, or public only to listed CIDRs (never 0.0.0.0/0 or ::/0).",
+            "The EKS API endpoint is private, or public only to listed CIDRs (never the internet, whole or in pieces).",
             "mandatory",
             {"allowPublicEndpoint": {"type": "boolean", "default": True}},
         ),
@@ -138,7 +138,7 @@ POLICIES: dict[str, PolicySpec] = {
         PolicySpec(
             "security-group-ingress",
             AWS_PACK,
-            "Security groups do not open SSH/RDP or all ports to the internet (0.0.0.0/0, ::/0).",
+            "Security groups do not open SSH/RDP or all ports to the internet (0.0.0.0/0, ::/0, or pieces of it).",
             "mandatory",
             {
                 "restrictedPorts": {
@@ -159,7 +159,8 @@ POLICIES: dict[str, PolicySpec] = {
         PolicySpec(
             "iam-no-admin-policy",
             AWS_PACK,
-            'IAM policies never Allow Action "*" on Resource "*".',
+            "Nothing grants admin: no AdministratorAccess/IAMFullAccess attachment, no Allow of every action (`*`, "
+            "`iam:*` or any `<service>:*`, or all but some with NotAction) on every resource.",
             "mandatory",
         ),
         PolicySpec(

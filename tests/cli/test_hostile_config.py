@@ -66,7 +66,7 @@ def test_an_alias_bomb_does_not_hang_a_fresh_process(project):
     assert "Pulumi.bomb.yaml:7]" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("command", [["plan"], ["policy"], ["preview"], ["up", "--yes"]], ids=lambda c: c[0])
+@pytest.mark.parametrize("command", [["plan"], ["preview"], ["up", "--yes"]], ids=lambda c: c[0])
 def test_a_duplicated_environment_block_exits_2_naming_it(fake_pulumi, project, cli, command):
     result = cli(command[0], "prod", *command[1:])
     assert result.exit_code == errors.EXIT_USAGE, result.output
