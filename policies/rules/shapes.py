@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .pss import Violation
+from .pss import POD_TEMPLATE_PATHS, Violation
 from .values import is_unknown, number, show
 
 STRING, BOOLEAN, INTEGER, QUANTITY, OBJECT = "string", "boolean", "integer", "quantity", "object"
@@ -110,23 +110,11 @@ NETWORK_POLICY = {
     },
 }
 NAMESPACE = {"metadata": METADATA}
-# kind -> the keys from the object's root to its pod template (as policies.rules.pss.POD_TEMPLATE_PATHS).
-_TEMPLATE_KEYS = {
-    "Pod": (),
-    "Deployment": ("spec", "template"),
-    "StatefulSet": ("spec", "template"),
-    "DaemonSet": ("spec", "template"),
-    "ReplicaSet": ("spec", "template"),
-    "ReplicationController": ("spec", "template"),
-    "Job": ("spec", "template"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template"),
-    "PodTemplate": ("template",),
-}
 
 
 def workload(kind: str, pod_spec: dict[str, Any]) -> dict[str, Any]:
     """The schema of a pod-bearing object of `kind` whose pod spec has the shape `pod_spec`."""
-    keys = _TEMPLATE_KEYS.get(kind)
+    keys = POD_TEMPLATE_PATHS.get(kind)
     if keys is None:
         return {"metadata": METADATA}
     schema: dict[str, Any] = {"metadata": METADATA, "spec": pod_spec}
