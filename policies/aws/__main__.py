@@ -17,8 +17,7 @@ from policies.rules import encryption, hardening, iam_valid, tags  # noqa: E402
 from policies.rules.config import AWS_PACK, pack_policies  # noqa: E402
 
 RESOURCE_RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES, **iam_valid.RULES}
-# The types each policy looks at (a policy without an entry sees every resource).
-APPLIES = {**tags.APPLIES, **encryption.APPLIES, **hardening.APPLIES, **getattr(iam_valid, "APPLIES", {})}
+APPLIES = {**tags.APPLIES, **encryption.APPLIES, **hardening.APPLIES, **iam_valid.APPLIES}
 STACK_RULES = {**encryption.STACK_RULES}
 STACK_READS = {**encryption.STACK_READS}
 
@@ -28,7 +27,7 @@ serve(
     [
         stack_policy(p.name, STACK_RULES[p.name], STACK_READS[p.name])
         if p.stack
-        else resource_policy(p.name, RESOURCE_RULES[p.name], APPLIES.get(p.name))
+        else resource_policy(p.name, RESOURCE_RULES[p.name], APPLIES[p.name])
         for p in pack_policies(AWS_PACK)
     ],
 )

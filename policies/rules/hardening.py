@@ -467,7 +467,12 @@ ADMIN_MANAGED_POLICY = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(Administrat
 _IAM_DOC_HINT = "grant only the actions and resources the workload needs"
 
 
-def _parse_document(doc: Any) -> tuple[Mapping[str, Any] | None, bool]:
+def _parse_document(doc: Any) -> Mapping[str, Any] | None:
+    """A policy document (a JSON string or an object); None when unset, unknown or not a document."""
+    return _read_document(doc)[0]
+
+
+def _read_document(doc: Any) -> tuple[Mapping[str, Any] | None, bool]:
     """(the policy document, well-formed?): a JSON string or an object; (None, True) when unset or unknown."""
     if doc is None or is_unknown(doc):
         return None, True
@@ -536,7 +541,7 @@ def admin_statements(doc: Any, field: str = "policy") -> list[str]:
     (`*`, `*:*`), all but some actions (any `NotAction`), or every action of a service (`iam:*`, which can grant
     itself the rest; `s3:*`...). Unknown parts at preview prove nothing and are skipped.
     """
-    parsed, ok = _parse_document(doc)
+    parsed, ok = _read_document(doc)
     if not ok:
         return [malformed(field, doc, "an IAM policy document (a JSON object with a Statement)")]
     if parsed is None:

@@ -690,3 +690,4 @@ def check_iam_policy_valid(
 
 
 RULES = {"iam-policy-valid": check_iam_policy_valid}
+APPLIES = {"iam-policy-valid": POLICY_FIELDS.__contains__}  # the pack checks the type before decoding anything

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from platformctl.analyzer import Resource
 from policies.packkit import GUARD_MARKER
 from policies.rules import config as catalog
-from policies.rules import encryption, hardening, kubernetes, shapes
+from policies.rules import encryption, hardening, iam_valid, kubernetes, shapes
 from policies.rules.values import SECRET_SIG, SIG_KEY, UNKNOWN_SENTINELS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,6 +148,7 @@ KNOWN_TYPES = sorted(
     set(encryption.CHECKS)
     | hardening.IMDS_TYPES
     | hardening.IAM_TYPES
+    | set(iam_valid.POLICY_FIELDS)
     | {
         hardening.RDS_INSTANCE,
         hardening.RDS_CLUSTER,
