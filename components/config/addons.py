@@ -255,6 +255,21 @@ def addon_problems(cfg: Any) -> list[Problem]:
             )
         )
     gitops = _section(cfg, "gitops")
+    listed = set(getattr(gitops, "addons", None) or [])
+    if getattr(gitops, "enabled", False):
+        from .gitops import GITOPS_ADDONS
+
+        for name in GITOPS_ADDONS:
+            if name not in listed and name in CATALOG and is_enabled(name, addons, production):
+                out.append(
+                    Problem(
+                        f"{SECTION}.{addon_key(name)}.enabled",
+                        f"with GitOps on, Argo CD installs {name} (platform/bootstrap/addons/) on every cluster whose "
+                        "Secret says it is enabled, which Pulumi's install would say too: two copies would fight; "
+                        f"list it in platform:gitops.addons instead",
+                        True,
+                    )
+                )
     for i, name in enumerate(getattr(gitops, "addons", None) or []):
         if name in CATALOG and is_enabled(name, addons, production):
             out.append(
