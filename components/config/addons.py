@@ -68,6 +68,7 @@ class CorednsSettings(AddonSettings):
 class ExternalDnsSettings(AddonSettings):
     # The Route 53 zones external-dns may write to (its IAM policy is limited to them).
     hosted_zone_ids: list[str] = Field(default_factory=list)
+    # Only records under these domains are managed; empty: every domain of the zones.
     domain_filters: list[str] = Field(default_factory=list)
     # Unset: `sync` (deletes records it owns) outside production, `upsert-only` in production.
     policy: Literal["sync", "upsert-only"] | None = None
@@ -88,6 +89,7 @@ class CertManagerSettings(AddonSettings):
     hosted_zone_ids: list[str] | None = None
     # With an email (and zones), a Let's Encrypt ClusterIssuer `letsencrypt-dns01` is declared.
     acme_email: str | None = None
+    # Let's Encrypt's production or staging (untrusted, high limits) endpoint.
     acme_environment: Literal["production", "staging"] = "production"
 
     _zones = field_validator("hosted_zone_ids")(classmethod(lambda cls, v: _zone_ids(v)))
