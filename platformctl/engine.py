@@ -253,11 +253,11 @@ def run_plan(
     """
     project_dir = (project_dir or project_root()).resolve()
     path = Path(config_file) if config_file else stack_file(project_dir, stack)
-    if _project_name(project_dir) == GLOBAL_PROJECT:  # the global program's own config (global/)
+    program = _project_name(project_dir)
+    if program == GLOBAL_PROJECT:  # the global program's own config (global/)
         cfg, values = validate_global_file(path, short_stack_name(stack))
     else:
         cfg, values = validate_file(path, stack, project_dir)
-    program = _project_name(project_dir)
     if references is None:
         from platformctl.fleet import OfflineReferences
 
