@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import os
 import runpy
 import sys
 from collections.abc import Callable, Mapping
@@ -26,7 +27,7 @@ import yaml
 from components.chart_cache import cache_dir
 from components.config import ConfigError, StackConfig
 from components.config.stack import SecretValue, short_stack_name, stack_file, validate_file
-from platformctl import mock_outputs
+from platformctl import eks_expand, eks_model, mock_outputs
 from platformctl.expand import CHART_TYPE, ExpandContext, expand_plan
 from platformctl.paths import project_root
 from platformctl.plan import Plan, PlanResource
@@ -96,6 +97,11 @@ class _Recorder:
     invokes: list[str] = field(default_factory=list)
     provider_tags: dict[str, dict[str, str]] = field(default_factory=dict)
     stack_urn: str = ""
+    # Remote components expanded while the program runs (their outputs feed it): eks:index:Cluster.
+    expansions: list[Any] = field(default_factory=list)
+    # What a component provider reads besides its inputs: the stack's config and the environment of the engine.
+    config: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx):
@@ -121,6 +127,8 @@ def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx):
             return super().make_urn("", type_, name)
 
         def RegisterResource(self, request):
+            if request.type == eks_model.COMPONENT_TYPE and request.remote:
+                return self._construct_eks(request)
             response = super().RegisterResource(request)
             if request.type == "pulumi:pulumi:Stack":
                 recorder.stack_urn = response.urn
@@ -152,6 +160,26 @@ def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx):
                 recorder.provider_tags[response.urn] = _provider_default_tags(inputs)
             recorder.resources.append(resource)
             return response
+
+        def _construct_eks(self, request):
+            """The Construct of pulumi-eks's Cluster, the model playing the provider (platformctl.eks_expand)."""
+            from google.protobuf import struct_pb2
+            from pulumi.runtime.proto import resource_pb2
+
+            outcome = eks_expand.construct(
+                self, request, ctx, config=recorder.config, env=recorder.env, raw_inputs=_struct_to_dict(request.object)
+            )
+            recorder.resources.extend(outcome.resources)
+            recorder.invokes.extend(outcome.invokes)
+            recorder.expansions.append(outcome.expansion)
+            state = struct_pb2.Struct()
+            state.update(outcome.state)
+            deps = resource_pb2.RegisterResourceResponse.PropertyDependencies
+            return resource_pb2.RegisterResourceResponse(
+                urn=outcome.urn,
+                object=state,
+                propertyDependencies={k: deps(urns=v) for k, v in outcome.state_dependencies.items()},
+            )
 
     return RecordingMonitor(PlanMocks())
 
@@ -279,13 +307,13 @@ def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, A
     from pulumi.runtime import settings
 
     project = _project_name(project_dir)
-    recorder = _Recorder(region=cfg.region)
+    config, secret_keys = _runtime_config(values)
+    recorder = _Recorder(region=cfg.region, config=config, env=dict(os.environ))
     warnings = _WarningLog()
     logger = logging.getLogger(f"platformctl.engine.{id(warnings)}")
     logger.propagate = False
     logger.addHandler(warnings)
     monitor = _make_monitor(recorder, mock_outputs.Ctx(region=cfg.region))
-    config, secret_keys = _runtime_config(values)
 
     def program() -> None:
         added = str(project_dir) not in sys.path
@@ -341,7 +369,7 @@ def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, A
         resources=[*recorder.resources, *expanded.children],
         outputs=outputs,
         invokes=sorted(set(recorder.invokes)),
-        expansions=expanded.expansions,
+        expansions=[*recorder.expansions, *expanded.expansions],
         warnings=[*warnings.messages, *expanded.warnings],
     )
 

@@ -9,7 +9,6 @@ not one of its inputs (the way the cloud would compute it).
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,7 +59,8 @@ ARN_FORMAT = {
     "aws:iam/role:Role": "arn:{p}:iam::{a}:role/{name}",
     "aws:iam/policy:Policy": "arn:{p}:iam::{a}:policy/{name}",
     "aws:iam/instanceProfile:InstanceProfile": "arn:{p}:iam::{a}:instance-profile/{name}",
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "arn:{p}:iam::{a}:oidc-provider/{name}",
+    # IAM names an OIDC provider after its URL without the scheme (what trust-policy condition keys start with).
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "arn:{p}:iam::{a}:oidc-provider/{url}",
     "aws:kms/key:Key": "arn:{p}:kms:{r}:{a}:key/{uuid}",
     "aws:kms/alias:Alias": "arn:{p}:kms:{r}:{a}:{name}",
     "aws:cloudwatch/logGroup:LogGroup": "arn:{p}:logs:{r}:{a}:log-group:{name}",
@@ -153,50 +153,9 @@ def _rds_cluster_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     }
 
 
-def _kubeconfig(name: str, ctx: Ctx) -> dict:
-    server = f"https://{_hex(name, 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com"
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": "TU9DSw=="}}],
-        "contexts": [{"name": "aws", "context": {"cluster": name, "user": "aws"}}],
-        "current-context": "aws",
-        "users": [
-            {
-                "name": "aws",
-                "user": {
-                    "exec": {
-                        "apiVersion": "client.authentication.k8s.io/v1beta1",
-                        "command": "aws",
-                        "args": ["eks", "get-token", "--cluster-name", name, "--output", "json"],
-                    }
-                },
-            }
-        ],
-    }
-
-
-def _eks_component_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
-    """pulumi-eks's `eks:index:Cluster` is a remote component: offline we give it the outputs the program reads."""
-    cluster_name = inputs.get("name") or f"{name}-eksCluster-{_hex(name, 7)}"
-    kubeconfig = _kubeconfig(cluster_name, ctx)
-    issuer_id = _hex(name, 32).upper()
-    oidc_host = f"oidc.eks.{ctx.region}.amazonaws.com/id/{issuer_id}"
-    return {
-        "kubeconfig": kubeconfig,
-        "kubeconfigJson": json.dumps(kubeconfig),
-        "clusterSecurityGroupId": f"sg-{_hex(name + 'cluster')}",
-        "nodeSecurityGroupId": f"sg-{_hex(name + 'node')}",
-        "oidcProviderArn": f"arn:aws:iam::{ctx.account}:oidc-provider/{oidc_host}",
-        "oidcProviderUrl": oidc_host,
-        "oidcIssuer": oidc_host,
-        "clusterName": cluster_name,
-        "eksClusterName": cluster_name,
-        "clusterArn": f"arn:aws:eks:{ctx.region}:{ctx.account}:cluster/{cluster_name}",
-        "clusterEndpoint": kubeconfig["clusters"][0]["cluster"]["server"],
-        "clusterCertificateAuthority": "TU9DSw==",
-        "clusterVersion": inputs.get("version"),
-    }
+def _security_group_rule_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    # The AWS provider reads the rule's own ID back from EC2 (DescribeSecurityGroupRules): sgr-<17 hex>.
+    return {"securityGroupRuleId": f"sgr-{_hex('sgr' + name)}"}
 
 
 def _launch_template_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
@@ -220,7 +179,7 @@ EXTRA_OUTPUTS: dict[str, Callable[[str, dict, Ctx], dict]] = {
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template_extras,
     "aws:eks/nodeGroup:NodeGroup": _node_group_extras,
     "aws:eks/cluster:Cluster": _eks_cluster_extras,
-    "eks:index:Cluster": _eks_component_extras,
+    "aws:ec2/securityGroupRule:SecurityGroupRule": _security_group_rule_extras,
     "aws:sqs/queue:Queue": _sqs_extras,
     "aws:kms/key:Key": _kms_extras,
     "aws:ec2/vpc:Vpc": _vpc_extras,
@@ -258,6 +217,7 @@ def new_resource(type_token: str, name: str, inputs: dict[str, Any], ctx: Ctx) -
                 id=rid,
                 uuid=_uuid(name),
                 short=_hex(name, 6),
+                url=str(inputs.get("url") or physical_name).removeprefix("https://"),
             )
         else:
             service, resource = _service_and_resource(type_token)
