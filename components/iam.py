@@ -50,7 +50,9 @@ def kms_key_policy_for_logs(account_id: str, region: str, log_group_arn_pattern:
                 "Sid": "CloudWatchLogsUse",
                 "Effect": "Allow",
                 "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                # AWS's CloudWatch Logs key policy also lists kms:Describe*, which under this condition never matches
+                # (DescribeKey carries no encryption context): left out.
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
                 "Resource": "*",  # in a key policy "*" means "this key"
                 "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn_pattern}},
             },

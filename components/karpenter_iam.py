@@ -1,10 +1,15 @@
 """Karpenter's IAM and KMS documents, as pure functions (dicts), unit-tested directly.
 
-The controller policy follows Karpenter v1's reference CloudFormation policy (NodeLifecycle, IAMIntegration,
-EKSIntegration, Interruption, ResourceDiscovery), scoped to this cluster through the tags Karpenter puts on
-everything it creates (`kubernetes.io/cluster/<name>: owned`, `eks:eks-cluster-name`, `karpenter.sh/nodepool`).
-One deliberate narrowing: the EC2NodeClass names our own instance profile, so the controller may not create,
-tag or delete instance profiles at all.
+Reference: Karpenter's getting-started CloudFormation template, aws/karpenter-provider-aws
+website/content/en/docs/getting-started/getting-started-with-karpenter/cloudformation.yaml at v1.14.1, the chart
+version pinned in components/versions.py (identical to the main branch's `preview` copy of 2026-08-21; re-check it
+when bumping: v1.15.0 exists, its template could not be read here). Its policies (NodeLifecycle,
+IAMIntegration, EKSIntegration, Interruption, ZonalShift, ResourceDiscovery) and interruption rules, scoped to this
+cluster through the tags Karpenter puts on everything it creates (`kubernetes.io/cluster/<name>: owned`,
+`eks:eks-cluster-name`, `karpenter.sh/nodepool`) and to this account and region. Deliberate narrowings: the
+EC2NodeClass names our own instance profile, so the controller may not create, tag or delete instance profiles at
+all; PassRole names the node role and the partition's EC2 principal only; the queue policy admits only this stack's
+EventBridge rules; the controller may use the node-volume and queue keys only through EC2 and SQS.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ INTERRUPTION_EVENTS: tuple[tuple[str, str, str], ...] = (
     ("spot-interruption", "aws.ec2", "EC2 Spot Instance Interruption Warning"),
     ("rebalance", "aws.ec2", "EC2 Instance Rebalance Recommendation"),
     ("instance-state-change", "aws.ec2", "EC2 Instance State-change Notification"),
+    # Karpenter >= 1.12 handles it (pkg/controllers/interruption/messages/capacityreservationinterruption).
+    ("capacity-reservation", "aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning"),
 )
 
 
@@ -67,6 +74,7 @@ def controller_policy(s: ControllerScope) -> Doc:
                     f"{ec2}:*:security-group/*",
                     f"{ec2}:*:subnet/*",
                     f"{ec2}:*:capacity-reservation/*",
+                    f"{ec2}:*:placement-group/*",
                 ],
             },
             {
@@ -176,15 +184,30 @@ def controller_policy(s: ControllerScope) -> Doc:
                 "Resource": s.queue_key_arn,
                 "Condition": {"StringEquals": {"kms:ViaService": f"sqs.{s.region}.{dns_suffix(s.partition)}"}},
             },
+            # --- zonal shift (the controller reads the cluster's ARC zonal shift status at start)
+            {
+                "Sid": "AllowZonalShiftStatusReadOnly",
+                "Effect": "Allow",
+                "Action": "arc-zonal-shift:GetManagedResource",
+                # As upstream: the EKS cluster is named by the condition, not by an ARN the SAR lists for it.
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "arc-zonal-shift:ResourceIdentifier": (
+                            f"arn:{s.partition}:eks:{s.region}:{s.account_id}:cluster/{s.cluster_name}"
+                        )
+                    }
+                },
+            },
             # --- resource discovery
             {
                 "Sid": "AllowRegionalReadActions",
                 "Effect": "Allow",
                 "Action": [
-                    "ec2:DescribeAvailabilityZones",
                     "ec2:DescribeCapacityReservations",
                     "ec2:DescribeImages",
                     "ec2:DescribeInstances",
+                    "ec2:DescribeInstanceStatus",
                     "ec2:DescribeInstanceTypeOfferings",
                     "ec2:DescribeInstanceTypes",
                     "ec2:DescribeLaunchTemplates",

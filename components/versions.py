@@ -2,6 +2,11 @@
 
 Bump a version here (and only here) in its own commit; `make test` and `platformctl plan` pick it up.
 Kubernetes versions are the ones Amazon EKS supports (standard or extended support) for new clusters.
+
+Where each version was confirmed is written next to it ("confirmed: ..."; checked 2026-12 from public sources: the
+projects' git tags and chart repository indexes as mirrored in 2026-08, release pages and public code found by
+search). `platformctl versions check [STACK]` checks every pin against the live sources (EKS, the chart
+repositories, RDS, SSM, the registries) where credentials allow.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ DEFAULT_KUBERNETES_VERSION = "1.35"
 # karpenter` where the network allows; until then `charts pull` refuses those three ("no digest pinned").
 HELM_CHARTS: dict[str, dict[str, str]] = {
     # Argo CD v3.4 (argo-cd chart 9.5.x). Upgrade notes: https://argo-cd.readthedocs.io/en/stable/operator-manual/upgrading/
+    # confirmed: argoproj/argo-helm tag argo-cd-9.5.14.
     "argo-cd": {
         "repo": "https://argoproj.github.io/argo-helm",
         "chart": "argo-cd",
@@ -40,24 +46,30 @@ HELM_CHARTS: dict[str, dict[str, str]] = {
         "version": "1.17.1",
         "digest": "sha256:51ed62aa261a1f5db8e51161641354cbcc5bbdc5a56f628bf0983f5588dec7c0",
     },
+    # confirmed: kubernetes-sigs/external-dns tag external-dns-helm-chart-1.20.0 (app v0.20.0).
     "external-dns": {
         "repo": "https://kubernetes-sigs.github.io/external-dns/",
         "chart": "external-dns",
         "version": "1.20.0",
         "digest": "sha256:340713da75324b2f527c0829ec92347d567a96dd3342fdbbb174d8856ab56d75",
     },
+    # confirmed: kubernetes-sigs/metrics-server tag metrics-server-helm-chart-3.13.0.
     "metrics-server": {
         "repo": "https://kubernetes-sigs.github.io/metrics-server/",
         "chart": "metrics-server",
         "version": "3.13.0",
         "digest": "sha256:fb929902e3b7565663cdd1734f31d63735c932be1541a7228b5aeef6d2348a1f",
     },
+    # 0.2.0 = AWS for Fluent Bit 3.2.1 on Fluent Bit 4.2, which reads EKS Pod Identity credentials (0.1.35's Fluent
+    # Bit 1.9 image did not). Confirmed: aws/eks-charts gh-pages index.yaml lists aws-for-fluent-bit-0.2.0.tgz
+    # (created 2026-08-03) with this digest, stable/aws-for-fluent-bit/Chart.yaml at commit 2942cdc.
     "aws-for-fluent-bit": {
         "repo": "https://aws.github.io/eks-charts",
         "chart": "aws-for-fluent-bit",
-        "version": "0.1.35",
-        "digest": "sha256:9be615bc5cb8a202b9946a01d28673f5f72c9f5b7b0696709ac1b0c47c750827",
+        "version": "0.2.0",
+        "digest": "sha256:666c244b9cfca211be57cf97d9e224157f581d41f413eb89744575fbc9b8980c",
     },
+    # confirmed: cert-manager/cert-manager tag v1.20.2. external-secrets: tag helm-chart-1.1.0 (app v1.1.0).
     "cert-manager": {
         "repo": "https://charts.jetstack.io",
         "chart": "cert-manager",
@@ -70,12 +82,16 @@ HELM_CHARTS: dict[str, dict[str, str]] = {
         "version": "1.1.0",
         "digest": "sha256:c34c2516d1025e0e3f17c29edbac107b119c6c321f8eabec670658789c9598b5",
     },
+    # confirmed: prometheus-community/helm-charts tag kube-prometheus-stack-85.3.3.
     "kube-prometheus-stack": {
         "repo": "https://prometheus-community.github.io/helm-charts",
         "chart": "kube-prometheus-stack",
         "version": "85.3.3",
         "digest": "",
     },
+    # 2.41.0 (in the index this digest comes from). 2.41.1 does exist, newer than that index: the argo-helm release
+    # page argo-rollouts-2.41.1 (2026-07-19, commit ee473c1, Argo Rollouts v1.9.1); bump with `charts lock` where the
+    # network allows. KEDA: kedacore/charts tag v2.19.0. Velero: vmware-tanzu/helm-charts tag velero-11.4.0 (1.17.1).
     "argo-rollouts": {
         "repo": "https://argoproj.github.io/argo-helm",
         "chart": "argo-rollouts",
@@ -94,6 +110,7 @@ HELM_CHARTS: dict[str, dict[str, str]] = {
         "version": "11.4.0",
         "digest": "sha256:b15aca7e21bfc6bba68a37eb4026582d920c379ea1f376163c4319823cc3784a",
     },
+    # confirmed: kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0 (app 1.35.0).
     "cluster-autoscaler": {
         "repo": "https://kubernetes.github.io/autoscaler",
         "chart": "cluster-autoscaler",
@@ -103,6 +120,9 @@ HELM_CHARTS: dict[str, dict[str, str]] = {
     # Karpenter v1.14.1, the newest release in aws/karpenter-provider-aws (tag v1.14.1, 2026-08-20; no 1.15 exists
     # there); check https://karpenter.sh/docs/upgrading/compatibility/ before
     # a Kubernetes upgrade. An OCI chart (`repo` is the registry path); its CRDs are rendered and managed by Pulumi.
+    # 1.15.0 was released after that snapshot: https://karpenter.sh/v1.15/upgrading/ ("v1.15 (latest)", "chore:
+    # Release v1.15.0 (#9719) (6d1426c)", 2026-10-10); bump to it with a verified digest where the network allows,
+    # and compare its reference IAM template (components/karpenter_iam.py follows v1.14.1's) when doing so.
     "karpenter": {
         "repo": "oci://public.ecr.aws/karpenter",
         "chart": "karpenter",
@@ -113,9 +133,22 @@ HELM_CHARTS: dict[str, dict[str, str]] = {
 
 # EKS managed add-on versions per Kubernetes minor (`aws eks describe-addon-versions --kubernetes-version X
 # --addon-name Y`). Upgrading the cluster's minor picks up that row; bump a row in its own commit.
+#
+# confirmed (public infrastructure code and lab notes found by search, 2026-07..10, which record what EKS resolved):
+# 1.36: "Add-on versions the 1.36 cluster resolved to: vpc-cni v1.22.4-eksbuild.3, kube-proxy v1.36.0-eksbuild.21,
+#       coredns v1.14.3-eksbuild.16, eks-pod-identity-agent v1.3.10-eksbuild.3"; amazon-cloudwatch-observability
+#       v6.4.0-eksbuild.1 "the default build for 1.36" (observed 2026-08-08).
+# 1.35: vpc-cni v1.21.1-eksbuild.3, kube-proxy v1.35.0-eksbuild.2, coredns v1.13.2-eksbuild.1 pinned together with
+#       kubernetes_version 1.35; aws-ebs-csi-driver v1.63.1-eksbuild.1 and amazon-cloudwatch-observability
+#       v6.4.0-eksbuild.1 in a per-minor map covering 1.31..1.35; v6.4.0 is also the chart release
+#       aws-observability/helm-charts amazon-cloudwatch-observability-6.4.0 (2026-07-21).
+# amazon-cloudwatch-observability was v4.10.2-eksbuild.1 (2026-03), found only as 1.34's default: nothing confirmed it
+# on 1.35 or 1.36. v6.4.0 keeps `containerLogs.enabled` (the one value set here) and leaves OTel Container Insights
+# (node-exporter, kube-state-metrics) off by default (its values.yaml).
+# The 1.32-1.34 rows were not re-checked here.
 _EKS_ADDONS_SHARED = {
     "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
-    "amazon-cloudwatch-observability": "v4.10.2-eksbuild.1",
+    "amazon-cloudwatch-observability": "v6.4.0-eksbuild.1",
 }
 EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
     "1.32": {
@@ -155,6 +188,8 @@ EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
     },
 }
 # cluster-autoscaler's image must match the cluster's Kubernetes minor (the chart pins only one).
+# confirmed: kubernetes/autoscaler release tags cluster-autoscaler-1.3x.0 for each minor (images are published per
+# release tag at registry.k8s.io/autoscaling/cluster-autoscaler).
 CLUSTER_AUTOSCALER_IMAGE_TAGS: dict[str, str] = {
     "1.32": "v1.32.0",
     "1.33": "v1.33.0",
@@ -163,6 +198,8 @@ CLUSTER_AUTOSCALER_IMAGE_TAGS: dict[str, str] = {
     "1.36": "v1.36.0",
 }
 # Velero's AWS object-store/snapshot plugin, matched to the velero chart's Velero release.
+# confirmed: vmware-tanzu/velero-plugin-for-aws tag v1.13.0; its README's compatibility table pairs v1.13.x with
+# Velero v1.17.x (chart 11.4.0 ships Velero 1.17.1).
 VELERO_AWS_PLUGIN_IMAGE = "velero/velero-plugin-for-aws:v1.13.0"
 
 # PostgreSQL engine versions for platform:data.database, pinned exactly (minor included) and never upgraded behind
@@ -171,3 +208,7 @@ VELERO_AWS_PLUGIN_IMAGE = "velero/velero-plugin-for-aws:v1.13.0"
 POSTGRES_VERSIONS: tuple[str, ...] = ("14.20", "15.15", "16.11", "17.7", "18.1")
 AURORA_POSTGRES_VERSIONS: tuple[str, ...] = ("14.19", "15.14", "16.10", "17.6")
 DEFAULT_POSTGRES_VERSION = "17.7"
+
+# The prod stack's Karpenter AMI alias (Pulumi.prod.yaml, platform:karpenter.amiSelectorAlias: al2023@v20260818).
+# confirmed: the awslabs/amazon-eks-ami release page v20260818 lists AL2023 AMIs for Kubernetes 1.31-1.36
+# (e.g. amazon-eks-node-al2023-x86_64-standard-1.36-v20260818), the names Karpenter's SSM lookup resolves.

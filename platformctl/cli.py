@@ -19,7 +19,7 @@ app = typer.Typer(
     help="Plan, check and operate the eks-platform stacks (dev, prod, ...).\n\n"
     "Offline (no cloud, no Pulumi CLI): plan, policy, diff-envs. "
     "Real stacks (the pulumi CLI, a backend login, AWS credentials): preview, up, refresh, drift, destroy, "
-    "outputs, kubeconfig, stacks. "
+    "outputs, kubeconfig, stacks. Live sources (AWS credentials, network): versions check. "
     "Examples:\n\n  platformctl plan dev\n\n  platformctl plan prod --json prod.json --graph prod.mmd\n\n"
     "  platformctl policy prod --format markdown\n\n  platformctl diff-envs dev prod\n\n"
     "  platformctl preview dev prod --policy\n\n  platformctl up prod --policy\n\n"
@@ -777,6 +777,36 @@ def stacks(
         Console(highlight=False).print(table)
 
     _guarded(body)
+
+
+versions_app = typer.Typer(
+    help="Check every pinned version against its live source (EKS, chart repositories, RDS, SSM, registries).",
+    no_args_is_help=True,
+)
+app.add_typer(versions_app, name="versions")
+
+
+@versions_app.command("check")
+def versions_check(
+    stack: Annotated[
+        str | None, typer.Argument(help="Check this stack's Kubernetes minor, AMI alias and database (default: all).")
+    ] = None,
+    json_mode: Annotated[bool, typer.Option("--json", help="JSON rows instead of a table.")] = False,
+) -> None:
+    """Every pin in components/versions.py (and the stack's AMI alias and database version) against the live source:
+    EKS DescribeAddonVersions, the chart repository index or OCI tags (and archive digest), RDS engine versions, the
+    SSM parameter Karpenter resolves the AMI alias with, the image registries.
+
+    A table: pinned, newest, exists, compatible. Exit 1 when a pin is missing or incompatible, 2 when it cannot check
+    (no AWS credentials or no network; one line says what it needs). Example: `platformctl versions check prod`.
+    """
+    from platformctl.paths import project_root
+    from platformctl.versions_check import run
+
+    def err(line: str) -> None:
+        typer.echo(line, err=True)
+
+    raise typer.Exit(run(stack, project_root(), json_out=json_mode, echo=typer.echo, err=err))
 
 
 def _write(path: Path, text: str) -> None:

@@ -91,8 +91,11 @@ class _ManifestLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml
     """YAML as the Kubernetes decoders read it: timestamps stay strings (they become JSON strings there)."""
 
 
+# Kubernetes' YAML (go-yaml via sigs.k8s.io/yaml) has neither YAML 1.1 timestamps nor the `=` "value" key type:
+# both stay plain strings (a CRD's description may well contain a bare `=`).
+_NOT_KUBERNETES_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
 _ManifestLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    k: [(tag, rx) for tag, rx in v if tag not in _NOT_KUBERNETES_TAGS]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
@@ -421,6 +424,14 @@ class _Job:
     rendered: dict[str, Any] | None = None
 
 
+def _pin_of_archive(chart: str) -> Any:
+    """The pin whose verified archive `chart` is (a cache path ends in `sha256/<hex>.tgz`), if any."""
+    from components.chart_cache import pins
+
+    name = Path(chart).name
+    return next((p for p in pins().values() if p.hex and name == f"{p.hex}.tgz"), None)
+
+
 def _locate(resource: PlanResource, inputs: Mapping[str, Any], ctx: ExpandContext) -> tuple[Path | None, str]:
     """The local chart (archive or directory) the resource installs, or (None, why it is not expanded)."""
     chart = str(inputs.get("chart") or "")
@@ -451,13 +462,15 @@ def expand_plan(resources: list[PlanResource], ctx: ExpandContext) -> ExpandResu
         inputs = dict(r.inputs)
         virtual = r.type == RELEASE_TYPE
         label_chart = str(inputs.get("chart") or "")
-        pinned = pin_for(label_chart, str(inputs.get("version") or ""))
+        pinned = pin_for(label_chart, str(inputs.get("version") or "")) or _pin_of_archive(label_chart)
         if pinned is not None:
             label_chart = pinned.chart
         expansion = Expansion(
             urn=r.urn, name=r.name, type=r.type, chart=label_chart, version=str(inputs.get("version") or ""),
             status="not-expanded", virtual=virtual,
         )  # fmt: skip
+        if pinned is not None:
+            expansion.version = pinned.version
         archive, why = _locate(r, inputs, ctx)
         expansion.reason = why
         if archive is not None:

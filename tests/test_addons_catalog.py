@@ -243,6 +243,15 @@ def test_fluent_bit_ships_to_the_stacks_log_group_and_never_creates_one():
     ]
 
 
+def test_fluent_bit_has_a_log_stream_prefix_and_a_pod_identity_capable_release():
+    """The cloudwatch_logs output refuses to start without exactly one of log_stream_name / log_stream_prefix (the
+    chart drops empty ones); only chart 0.2.0+ (Fluent Bit 4.x) reads EKS Pod Identity credentials."""
+    logs = CATALOG["aws-for-fluent-bit"].build_values(context("aws-for-fluent-bit"))["cloudWatchLogs"]
+    assert bool(logs.get("logStreamName")) != bool(logs.get("logStreamPrefix"))
+    major, minor, _patch = (int(p) for p in versions.HELM_CHARTS["aws-for-fluent-bit"]["version"].split("."))
+    assert (major, minor) >= (0, 2)
+
+
 def test_cert_manager_installs_crds_and_declares_the_dns01_issuer():
     ctx = context(
         "cert-manager",
@@ -265,6 +274,12 @@ def test_external_secrets_stores_and_default_prefix():
     stores = external_secrets.secret_stores(ctx)
     assert {s["spec"]["provider"]["aws"]["service"] for s in stores.values()} == {"SecretsManager", "ParameterStore"}
     assert CATALOG["external-secrets"].build_values(ctx)["installCRDs"] is True
+
+
+@pytest.mark.parametrize("production", [True, False])
+def test_external_secrets_elects_a_leader_whenever_it_runs_more_than_one_controller(production):
+    values = CATALOG["external-secrets"].build_values(context("external-secrets", production=production, addons={}))
+    assert values["leaderElect"] is (values["replicaCount"] > 1)
 
 
 def test_velero_uses_the_provisioned_bucket_and_key():

@@ -97,6 +97,8 @@ def test_mutating_actions_are_scoped_to_this_account_and_region(name):
             service, region, account = parts[2], parts[3], parts[4]
             if service in ("route53", "s3"):  # global ARNs without region/account
                 assert region == account == "", resource
+            elif service == "ec2" and parts[5].startswith("snapshot/"):  # snapshot ARNs have no account field
+                assert (region, account) == (REGION, ""), resource
             elif service in ("iam", "shield"):
                 assert account == ACCOUNT, resource
             else:
@@ -111,6 +113,17 @@ def test_documents_are_json(name):
 def test_unscoped_refuses_scopable_actions():
     with pytest.raises(ValueError, match="can be scoped"):
         iam.unscoped("Bad", ["route53:ChangeResourceRecordSets"])
+
+
+def test_unscoped_actions_are_the_ones_the_authorization_reference_cannot_scope():
+    """Every action granted on "*" needs no resource IAM could scope: the Service Authorization Reference lists no
+    resource type for it, or only optional ones (a request without one only matches "*")."""
+    from policies.rules.iam_valid import expand
+
+    for action in sorted(iam.UNSCOPED_ACTIONS):
+        (found,), problem = expand(action)
+        assert problem is None, problem
+        assert not any(r["required"] for r in found.resource_types), (action, found.resource_types)
 
 
 def test_pod_identity_trust_binds_one_service_account_of_one_cluster():
@@ -172,10 +185,13 @@ def test_ebs_csi_uses_the_volume_key_only_through_ec2():
     assert sts["VolumeKeyGrants"]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
     assert sts["VolumeKeyUseViaEc2"]["Resource"] == [KEY]
     assert sts["VolumeKeyUseViaEc2"]["Condition"] == {"StringEquals": {"kms:ViaService": f"ec2.{REGION}.amazonaws.com"}}
-    # It deletes only volumes it created (the driver's tag).
-    assert sts["DeleteDriverVolumes"]["Condition"] == {
-        "StringEquals": {"aws:ResourceTag/ebs.csi.aws.com/cluster": "true"}
-    }
+    # It changes and deletes only volumes and snapshots it created (the driver's tag), as AmazonEBSCSIDriverPolicyV2.
+    managed = {"StringEquals": {"ec2:ResourceTag/ebs.csi.aws.com/cluster": "true"}}
+    assert sts["ManageManagedVolumes"]["Condition"] == managed
+    assert sts["DeleteAndLockManagedSnapshots"]["Condition"] == managed
+    assert sts["DeleteAndLockManagedSnapshots"]["Resource"] == f"arn:aws:ec2:{REGION}::snapshot/*"
+    # What the issue found missing: instance types (the driver's volume-attach limits).
+    assert "ec2:DescribeInstanceTypes" in sts["ReadOnlyDescribeOperations"]["Action"]
 
 
 def test_load_balancer_controller_changes_only_this_clusters_load_balancers():
@@ -227,6 +243,20 @@ def test_velero_uses_its_own_bucket_and_key():
     assert sts["BackupObjects"]["Resource"] == "arn:aws:s3:::eks-platform-prod-velero-123456789012/*"
     assert sts["ListBucket"]["Resource"] == "arn:aws:s3:::eks-platform-prod-velero-123456789012"
     assert sts["BucketKey"]["Resource"] == KEY
+    # EBS snapshots (no account in their ARN) and restores of encrypted snapshots through EC2.
+    assert f"arn:aws:ec2:{REGION}::snapshot/*" in sts["SnapshotsAndRestores"]["Resource"]
+    assert sts["VolumeKeyUseViaEc2"]["Resource"] == [KEY]
+
+
+def test_external_secrets_can_find_secrets():
+    """`dataFrom.find` lists secrets, then batch-reads them (docs/provider/aws-secrets-manager.md, v1.1.0)."""
+    sts = {s["Sid"]: s for s in statements(DOCS["external-secrets"])}
+    assert sts["FindSecrets"] == {
+        "Sid": "FindSecrets",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets"],
+        "Resource": "*",
+    }
 
 
 def test_vpc_cni_manages_enis_in_the_cluster_vpc():
@@ -240,3 +270,4 @@ def test_logs_key_policy_lets_cloudwatch_use_it_for_the_given_groups_only():
     use = next(s for s in statements(doc) if s["Sid"] == "CloudWatchLogsUse")
     assert use["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}
     assert use["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": groups}}
+    assert "kms:Describe*" not in use["Action"]  # DescribeKey has no encryption context: it could never match

@@ -29,7 +29,12 @@ SCOPE = karpenter_iam.ControllerScope(
     volume_key_arn="arn:aws:kms:eu-west-1:111122223333:key/v",
 )
 # Statements that may use Resource "*": the actions have no resource-level scoping in IAM.
-UNSCOPED = {"AllowUnscopedInstanceProfileListAction", "AllowRegionalReadActions", "AllowPricingReadActions"}
+UNSCOPED = {
+    "AllowUnscopedInstanceProfileListAction",
+    "AllowRegionalReadActions",
+    "AllowPricingReadActions",
+    "AllowZonalShiftStatusReadOnly",
+}
 
 
 def karpenter(plan):
@@ -57,6 +62,14 @@ def test_controller_policy_is_scoped():
         assert "*" not in actions and not any(a.endswith(":*") for a in actions), st["Sid"]
         if st["Resource"] == "*":
             assert st["Sid"] in UNSCOPED
+    # The zonal-shift read names this cluster by its condition (upstream's ZonalShiftPolicy).
+    assert sids["AllowZonalShiftStatusReadOnly"]["Condition"] == {
+        "StringEquals": {
+            "arc-zonal-shift:ResourceIdentifier": "arn:aws:eks:eu-west-1:111122223333:cluster/eks-platform-prod"
+        }
+    }
+    # What the v1.12+ controller calls for instance health, missing before.
+    assert "ec2:DescribeInstanceStatus" in sids["AllowRegionalReadActions"]["Action"]
     owned = {"aws:ResourceTag/kubernetes.io/cluster/eks-platform-prod": "owned"}
     assert sids["AllowScopedDeletion"]["Condition"]["StringEquals"] == owned
     assert sids["AllowScopedEC2InstanceActionsWithTags"]["Condition"]["StringEquals"] == {
@@ -154,7 +167,7 @@ def test_chart_values_run_on_the_system_pool():
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_interruption_queue_is_encrypted_and_fed_by_four_rules(plans, stack):
+def test_interruption_queue_is_encrypted_and_fed_by_five_rules(plans, stack):
     plan = plans[stack]
     queue = one(plan, "aws:sqs/queue:Queue")
     key = one(plan, "aws:kms/key:Key")
@@ -171,11 +184,12 @@ def test_interruption_queue_is_encrypted_and_fed_by_four_rules(plans, stack):
         "EC2 Spot Instance Interruption Warning",
         "EC2 Instance Rebalance Recommendation",
         "EC2 Instance State-change Notification",
+        "EC2 Capacity Reservation Instance Interruption Warning",
     }
     targets = of(plan, "aws:cloudwatch/eventTarget:EventTarget")
-    assert len(targets) == 4 and all(t.property_dependencies["arn"] == [queue.urn] for t in targets)
+    assert len(targets) == 5 and all(t.property_dependencies["arn"] == [queue.urn] for t in targets)
     policy = json.loads(one(plan, "aws:sqs/queuePolicy:QueuePolicy").inputs["policy"])
-    assert len(policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]) == 4
+    assert len(policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]) == 5
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

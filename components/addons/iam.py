@@ -3,6 +3,13 @@
 Rules (as in components/iam.py): never `"Action": "*"`; `"Resource": "*"` only for actions AWS offers no
 resource-level scoping for (listed in UNSCOPED_ACTIONS, each statement says so); mutating actions scoped to
 this account and region, to the cluster's tag, or to the configured zones, buckets, keys and paths.
+
+Each controller's document follows its project's published policy at the version this platform pins (the
+reference is named above each function: repository, path, tag), narrowed where the platform knows more (this
+account and region, this cluster's tags, this VPC, the configured zones, paths and keys); every narrowing is
+said where it is made. `make test` checks every document against the AWS Service Authorization Reference
+(tests/test_iam_documents.py, policies/rules/iam_valid.py): an ARN in a format the action does not take, or a
+condition key outside its request context, would be a grant that never matches.
 """
 
 from __future__ import annotations
@@ -13,8 +20,10 @@ from typing import Any
 Doc = dict[str, Any]
 VERSION = "2012-10-17"
 
-# Actions IAM cannot scope to a resource (the Service Authorization Reference lists no resource type for
-# them), so their statements use "Resource": "*". Tests check every "*" statement against this list.
+# Actions granted on "*" because a request need not name any resource IAM could scope: the Service Authorization
+# Reference (SAR) lists no resource type for them, or only optional ones (cloudwatch:PutMetricData: a `dataset`,
+# which Container Insights never uses). tests/test_addons_iam.py checks this list against the SAR data and every
+# "*" statement against this list.
 UNSCOPED_ACTIONS = frozenset(
     {
         # EC2 Describe*/Get* calls
@@ -32,12 +41,11 @@ UNSCOPED_ACTIONS = frozenset(
         "ec2:DescribeTags",
         "ec2:DescribeVolumes",
         "ec2:DescribeVolumesModifications",
+        "ec2:DescribeVolumeStatus",
         "ec2:DescribeSnapshots",
         "ec2:DescribeImages",
         "ec2:DescribeLaunchTemplateVersions",
         "ec2:DescribeCoipPools",
-        "ec2:GetCoipPoolUsage",
-        "ec2:GetSecurityGroupsForVpc",
         "ec2:DescribeIpamPools",
         "ec2:DescribeRouteTables",
         "ec2:GetInstanceTypesFromInstanceRequirements",
@@ -59,6 +67,8 @@ UNSCOPED_ACTIONS = frozenset(
         "acm:ListCertificates",
         "iam:ListServerCertificates",
         "shield:GetSubscriptionState",
+        "shield:CreateProtection",
+        "elasticloadbalancing:SetWebAcl",
         "route53:ListHostedZones",
         "route53:ListHostedZonesByName",
         "logs:DescribeLogGroups",
@@ -66,13 +76,14 @@ UNSCOPED_ACTIONS = frozenset(
         "autoscaling:DescribeAutoScalingInstances",
         "autoscaling:DescribeLaunchConfigurations",
         "autoscaling:DescribeScalingActivities",
-        "autoscaling:DescribeTags",
         "xray:GetSamplingRules",
         "xray:GetSamplingTargets",
         "xray:GetSamplingStatisticSummaries",
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
-        # Scoped by a condition instead (cloudwatch:namespace)
+        "secretsmanager:ListSecrets",
+        "secretsmanager:BatchGetSecretValue",
+        # Only an optional resource type (dataset); scoped by a condition instead (cloudwatch:namespace)
         "cloudwatch:PutMetricData",
     }
 )
@@ -120,7 +131,9 @@ def _ec2(partition: str, region: str, account_id: str, resource: str) -> str:
 
 
 def vpc_cni_policy(partition: str, region: str, account_id: str, vpc_arn: str) -> Doc:
-    """AmazonEKS_CNI_Policy (IPv4), scoped to this account/region and, where EC2 supports it, this VPC."""
+    """The VPC CNI's policy. Reference: the AWS managed policy AmazonEKS_CNI_Policy (IPv4), which the EKS add-on
+    documentation attaches (an AWS document, not in a repository). Narrowed: this account/region and, where EC2
+    supports it (the `ec2:Vpc` key of ENI changes), this VPC."""
     ec2 = lambda r: _ec2(partition, region, account_id, r)  # noqa: E731
     in_vpc = {"ArnEquals": {"ec2:Vpc": vpc_arn}}
     return document(
@@ -160,80 +173,102 @@ def vpc_cni_policy(partition: str, region: str, account_id: str, vpc_arn: str) -
 
 
 def ebs_csi_policy(partition: str, region: str, account_id: str, volume_kms_key_arns: Sequence[str]) -> Doc:
-    """AmazonEBSCSIDriverPolicy, scoped to this account/region; volumes it creates/deletes carry the driver's
-    `ebs.csi.aws.com/cluster` tag; KMS use of the volume key only through EC2 grants."""
+    """The EBS CSI driver's policy. Reference: AmazonEBSCSIDriverPolicyV2, kubernetes-sigs/aws-ebs-csi-driver
+    docs/AmazonEBSCSIDriverPolicyV2.json at v1.63.1 (the EKS add-on v1.63.1-eksbuild.1 pinned for Kubernetes
+    1.35/1.36; the v1.50.1 rows need a subset), and docs/install.md's KMS statement for encrypted volumes.
+    Narrowed: ARNs in this account/region; the statements for CSI-migrated in-tree volumes
+    (`kubernetes.io/created-for/pvc/name`) are left out, as a cluster built by this platform never had in-tree EBS
+    volumes; the KMS statement names the stack's volume key and needs EC2 as the caller. As upstream, everything the
+    driver changes carries its `ebs.csi.aws.com/cluster: "true"` tag (the driver sets it on what it creates:
+    pkg/driver/controller.go). Snapshot ARNs have no account field (`arn:<partition>:ec2:<region>::snapshot/<id>`)."""
     ec2 = lambda r: _ec2(partition, region, account_id, r)  # noqa: E731
-    volumes_snapshots = [ec2("volume/*"), ec2("snapshot/*")]
-    statements = [
+    volumes, snapshots = ec2("volume/*"), snapshot_arns(partition, region)
+    managed_tag = "ebs.csi.aws.com/cluster"
+    tagged = {"StringEquals": {f"aws:RequestTag/{managed_tag}": "true"}}
+    managed = {"StringEquals": {f"ec2:ResourceTag/{managed_tag}": "true"}}
+    return document(
         unscoped(
-            "Describe",
+            "ReadOnlyDescribeOperations",
             [
                 "ec2:DescribeAvailabilityZones",
                 "ec2:DescribeInstances",
+                "ec2:DescribeInstanceTypes",
                 "ec2:DescribeSnapshots",
-                "ec2:DescribeTags",
                 "ec2:DescribeVolumes",
                 "ec2:DescribeVolumesModifications",
+                "ec2:DescribeVolumeStatus",
             ],
         ),
+        statement("CreateAndCopyVolumesWithManagedTag", ["ec2:CopyVolumes", "ec2:CreateVolume"], volumes, tagged),
+        statement("CopyManagedVolumes", ["ec2:CopyVolumes"], ec2("volume/vol-*"), managed),
+        statement("CreateSnapshotsWithManagedTag", ["ec2:CreateSnapshot"], snapshots, tagged),
+        statement("CreateSnapshotsFromManagedVolumes", ["ec2:CreateSnapshot"], volumes, managed),
         statement(
-            "CreateDriverVolumes",
-            ["ec2:CreateVolume"],
-            volumes_snapshots,
-            {"StringEquals": {"aws:RequestTag/ebs.csi.aws.com/cluster": "true"}},
+            "ManageManagedVolumes",
+            ["ec2:AttachVolume", "ec2:DeleteVolume", "ec2:DetachVolume", "ec2:ModifyVolume"],
+            volumes,
+            managed,
         ),
         statement(
-            "AttachAndModify",
-            ["ec2:AttachVolume", "ec2:DetachVolume", "ec2:ModifyVolume"],
-            [ec2("volume/*"), ec2("instance/*")],
+            "CreateVolumesFromAndEnableFSROnManagedSnapshots",
+            ["ec2:CreateVolume", "ec2:EnableFastSnapshotRestores"],
+            snapshots,
+            managed,
         ),
+        statement("AttachDetachVolumesToAnyInstance", ["ec2:AttachVolume", "ec2:DetachVolume"], ec2("instance/*")),
+        statement("DeleteAndLockManagedSnapshots", ["ec2:DeleteSnapshot", "ec2:LockSnapshot"], snapshots, managed),
         statement(
-            "Snapshot",
-            ["ec2:CreateSnapshot"],
-            volumes_snapshots,
-        ),
-        statement(
-            "TagOnCreate",
+            "TagResourcesOnCreation",
             ["ec2:CreateTags"],
-            volumes_snapshots,
-            {"StringEquals": {"ec2:CreateAction": ["CreateVolume", "CreateSnapshot"]}},
-        ),
-        statement("Untag", ["ec2:DeleteTags"], volumes_snapshots),
-        statement(
-            "DeleteDriverVolumes",
-            ["ec2:DeleteVolume"],
-            ec2("volume/*"),
-            {"StringEquals": {"aws:ResourceTag/ebs.csi.aws.com/cluster": "true"}},
+            [volumes, snapshots],
+            {"StringEquals": {"ec2:CreateAction": ["CreateVolume", "CreateSnapshot", "CopyVolumes"]}},
         ),
         statement(
-            "DeleteDriverSnapshots",
-            ["ec2:DeleteSnapshot"],
-            ec2("snapshot/*"),
-            {"StringEquals": {"aws:ResourceTag/ebs.csi.aws.com/cluster": "true"}},
+            "ModifyTagsOnManagedVolumes",
+            ["ec2:CreateTags", "ec2:DeleteTags"],
+            volumes,
+            {
+                **managed,
+                "Null": {"aws:TagKeys": "false"},
+                "ForAllValues:StringNotEquals": {
+                    "aws:TagKeys": [managed_tag, "ebs.csi.aws.com/cluster-name", "kubernetes.io/created-for/pvc/name"]
+                },
+            },
+        ),
+        *volume_key_statements(region, volume_kms_key_arns),
+    )
+
+
+def snapshot_arns(partition: str, region: str) -> str:
+    """EC2 snapshots of this region: the ARN has no account field (Service Authorization Reference, EC2)."""
+    return f"arn:{partition}:ec2:{region}::snapshot/*"
+
+
+def volume_key_statements(region: str, volume_kms_key_arns: Sequence[str]) -> list[Doc]:
+    """Use of the EBS volume key for the volumes EC2 creates, restores or attaches for the caller. Reference: the
+    aws-ebs-csi-driver docs/install.md (v1.63.1) statement for encrypted volumes (`kms:Decrypt`,
+    `kms:GenerateDataKeyWithoutPlaintext`, `kms:CreateGrant`), narrowed to the stack's key, grants for AWS resources
+    only, and cryptographic use only through EC2."""
+    keys = [k for k in volume_kms_key_arns if k]
+    if not keys:
+        return []
+    return [
+        statement("VolumeKeyGrants", ["kms:CreateGrant"], keys, {"Bool": {"kms:GrantIsForAWSResource": "true"}}),
+        statement(
+            "VolumeKeyUseViaEc2",
+            ["kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext"],
+            keys,
+            {"StringEquals": {"kms:ViaService": f"ec2.{region}.amazonaws.com"}},
         ),
     ]
-    keys = [k for k in volume_kms_key_arns if k]
-    if keys:
-        statements += [
-            statement(
-                "VolumeKeyGrants",
-                ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-                keys,
-                {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            ),
-            statement(
-                "VolumeKeyUseViaEc2",
-                ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-                keys,
-                {"StringEquals": {"kms:ViaService": f"ec2.{region}.amazonaws.com"}},
-            ),
-        ]
-    return document(*statements)
 
 
 def cloudwatch_agent_policy(partition: str, region: str, account_id: str, cluster_name: str) -> Doc:
-    """CloudWatchAgentServerPolicy + X-Ray writes for Container Insights, limited to this cluster's
-    /aws/containerinsights/<cluster>/ log groups and the Container Insights metric namespaces."""
+    """The CloudWatch agent of amazon-cloudwatch-observability. Reference: the AWS managed policies the add-on's
+    documentation attaches, CloudWatchAgentServerPolicy and AWSXrayWriteOnlyAccess (AWS documents, not in a
+    repository). Narrowed: metrics only in the Container Insights namespaces (`cloudwatch:namespace`), logs only
+    in this cluster's /aws/containerinsights/<cluster>/ groups (created by the stack), its SSM configuration only
+    under AmazonCloudWatch-*."""
     prefix = f"arn:{partition}:logs:{region}:{account_id}:log-group:/aws/containerinsights/{cluster_name}/"
     return document(
         unscoped(
@@ -271,21 +306,20 @@ def cloudwatch_agent_policy(partition: str, region: str, account_id: str, cluste
 def load_balancer_controller_policy(
     partition: str, region: str, account_id: str, cluster_name: str, vpc_arn: str
 ) -> Doc:
-    """The AWS Load Balancer Controller's published IAM policy (v2.17 docs/install/iam_policy.json), scoped:
-    ARNs pinned to this account/region, the controller's `elbv2.k8s.aws/cluster` tag conditions pinned to this
-    cluster's name (not just "present"), security-group changes pinned to this VPC."""
+    """The AWS Load Balancer Controller's policy. Reference: kubernetes-sigs/aws-load-balancer-controller
+    docs/install/iam_policy.json at v2.17.1 (chart 1.17.1; the file is identical at v2.17.0). Narrowed: ARNs
+    pinned to this account/region, the controller's `elbv2.k8s.aws/cluster` tag conditions pinned to this cluster's
+    name (upstream: "present"), security-group creation and rule changes pinned to this VPC, certificates, WAF ACLs
+    and Shield protections to this account. Actions the Service Authorization Reference gives no resource type
+    (shield:CreateProtection, elasticloadbalancing:SetWebAcl, the Describe calls) stay on "*" as upstream has them."""
     ec2 = lambda r: _ec2(partition, region, account_id, r)  # noqa: E731
     elb = lambda r: f"arn:{partition}:elasticloadbalancing:{region}:{account_id}:{r}"  # noqa: E731
     tag = "elbv2.k8s.aws/cluster"
     ours = {"StringEquals": {f"aws:ResourceTag/{tag}": cluster_name}}
     load_balancers = [elb("loadbalancer/app/*/*"), elb("loadbalancer/net/*/*")]
     target_groups = [elb("targetgroup/*/*")]
-    listeners = [
-        elb("listener/app/*/*/*"),
-        elb("listener/net/*/*/*"),
-        elb("listener-rule/app/*/*/*"),
-        elb("listener-rule/net/*/*/*"),
-    ]
+    listeners = [elb("listener/app/*/*/*"), elb("listener/net/*/*/*")]
+    rules = [elb("listener-rule/app/*/*/*"), elb("listener-rule/net/*/*/*")]
     return document(
         statement(
             "ElbServiceLinkedRole",
@@ -310,8 +344,6 @@ def load_balancer_controller_policy(
                 "ec2:DescribeTags",
                 "ec2:DescribeVpcPeeringConnections",
                 "ec2:DescribeVpcs",
-                "ec2:GetCoipPoolUsage",
-                "ec2:GetSecurityGroupsForVpc",
                 "elasticloadbalancing:DescribeCapacityReservation",
                 "elasticloadbalancing:DescribeListenerAttributes",
                 "elasticloadbalancing:DescribeListenerCertificates",
@@ -327,8 +359,17 @@ def load_balancer_controller_policy(
                 "elasticloadbalancing:DescribeTrustStores",
             ],
         ),
+        statement("SecurityGroupsOfOurVpc", ["ec2:GetSecurityGroupsForVpc"], vpc_arn),
+        statement("CoipPoolUsage", ["ec2:GetCoipPoolUsage"], ec2("coip-pool/*")),
         unscoped(
-            "ListCertificates", ["acm:ListCertificates", "iam:ListServerCertificates", "shield:GetSubscriptionState"]
+            "ListCertificatesAndShield",
+            [
+                "acm:ListCertificates",
+                "elasticloadbalancing:SetWebAcl",
+                "iam:ListServerCertificates",
+                "shield:CreateProtection",
+                "shield:GetSubscriptionState",
+            ],
         ),
         statement(
             "ReadCertificatesAndAuth",
@@ -342,7 +383,6 @@ def load_balancer_controller_policy(
         statement(
             "WafAndShieldOnOurAlbs",
             [
-                "shield:CreateProtection",
                 "shield:DeleteProtection",
                 "shield:DescribeProtection",
                 "waf-regional:AssociateWebACL",
@@ -406,7 +446,7 @@ def load_balancer_controller_policy(
                 "elasticloadbalancing:DeleteListener",
                 "elasticloadbalancing:DeleteRule",
             ],
-            [*load_balancers, *listeners],
+            [*load_balancers, *listeners, *rules],
         ),
         statement(
             "RetagOurLoadBalancers",
@@ -417,7 +457,7 @@ def load_balancer_controller_policy(
         statement(
             "TagListenersAndRules",
             ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-            listeners,
+            [*listeners, *rules],
         ),
         statement(
             "ChangeOurLoadBalancers",
@@ -461,9 +501,8 @@ def load_balancer_controller_policy(
                 "elasticloadbalancing:ModifyRule",
                 "elasticloadbalancing:RemoveListenerCertificates",
                 "elasticloadbalancing:SetRulePriorities",
-                "elasticloadbalancing:SetWebAcl",
             ],
-            [*load_balancers, *listeners],
+            [*listeners, *rules],
         ),
     )
 
@@ -473,7 +512,8 @@ def _zones(partition: str, zone_ids: Sequence[str]) -> list[str]:
 
 
 def external_dns_policy(partition: str, zone_ids: Sequence[str]) -> Doc:
-    """Record changes in the configured hosted zones only."""
+    """external-dns. Reference: kubernetes-sigs/external-dns docs/tutorials/aws.md at v0.20.0 (chart 1.20.0).
+    Narrowed: record changes and reads in the configured hosted zones only (upstream: every zone)."""
     if not zone_ids:
         raise ValueError("external-dns needs at least one hosted zone")
     zones = _zones(partition, zone_ids)
@@ -489,7 +529,10 @@ def external_dns_policy(partition: str, zone_ids: Sequence[str]) -> Doc:
 
 
 def cert_manager_policy(partition: str, zone_ids: Sequence[str]) -> Doc:
-    """DNS-01: only `_acme-challenge` TXT records in the configured zones (cert-manager's documented policy)."""
+    """cert-manager's DNS-01 solver. Reference: cert-manager/website content/docs/configuration/acme/dns01/route53.md
+    (the current docs, 2026-08; chart v1.20.2). Narrowed: the configured zones only (upstream: every zone), and only
+    `_acme-challenge.*` names (`route53:ChangeResourceRecordSetsNormalizedRecordNames`, a Route 53 key of the
+    Service Authorization Reference) besides upstream's TXT-only condition."""
     if not zone_ids:
         raise ValueError("cert-manager's DNS-01 role needs at least one hosted zone")
     return document(
@@ -513,8 +556,15 @@ def cert_manager_policy(partition: str, zone_ids: Sequence[str]) -> Doc:
 def external_secrets_policy(
     partition: str, region: str, account_id: str, path_prefix: str, kms_key_arns: Sequence[str] = ()
 ) -> Doc:
-    """Read secrets and parameters under one path prefix; decrypt with the given keys only via those services."""
+    """External Secrets Operator. Reference: external-secrets/external-secrets docs/provider/aws-secrets-manager.md
+    and aws-parameter-store.md at v1.1.0 (chart 1.1.0). Read secrets and parameters under one path prefix; decrypt
+    with the given keys only via those services. `secretsmanager:ListSecrets` and `BatchGetSecretValue` (no
+    resource type; `dataFrom.find` lists, then batch-reads, and BatchGetSecretValue still needs GetSecretValue on
+    each secret, so reads stay under the prefix) are upstream's; ListSecrets shows the names and tags of every
+    secret in the account and region, not their values. Parameter Store `find` by name uses GetParametersByPath
+    (granted on the prefix); `find` by tags (ssm:DescribeParameters, tag:GetResources on "*") is not granted."""
     statements = [
+        unscoped("FindSecrets", ["secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets"]),
         statement(
             "ReadSecretsUnderPrefix",
             [
@@ -552,7 +602,8 @@ def external_secrets_policy(
 
 
 def log_writer_policy(log_group_arns: Sequence[str]) -> Doc:
-    """Write streams into the given (pre-created) log groups; no CreateLogGroup."""
+    """aws-for-fluent-bit's CloudWatch Logs output: write streams into the given (pre-created) log groups; no
+    CreateLogGroup (the platform creates the group with KMS and retention; the chart's `autoCreateGroup` is off)."""
     resources = [r for arn in log_group_arns for r in (arn, f"{arn}:log-stream:*")]
     return document(
         statement("WriteLogs", ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], resources),
@@ -560,16 +611,29 @@ def log_writer_policy(log_group_arns: Sequence[str]) -> Doc:
     )
 
 
-def velero_policy(partition: str, region: str, account_id: str, bucket: str, bucket_key_arn: str) -> Doc:
-    """velero-plugin-for-aws: EBS snapshots in this account/region, objects in its own bucket (SSE-KMS)."""
+def velero_policy(
+    partition: str,
+    region: str,
+    account_id: str,
+    bucket: str,
+    bucket_key_arn: str,
+    volume_kms_key_arns: Sequence[str] = (),
+) -> Doc:
+    """velero-plugin-for-aws. Reference: vmware-tanzu/velero-plugin-for-aws README.md at v1.13.0 (the plugin image
+    pinned in components/versions.py; Velero 1.17 of chart 11.4.0). Narrowed: EC2 actions on this account/region's
+    volumes and snapshots (upstream: "*"; snapshot ARNs have no account field), objects only in its own bucket.
+    Left out: `s3:PutObjectTagging` (used only with the backup location's `tagging` option, which the platform does
+    not set). Added: the stack's EBS volume key through EC2, which restoring an encrypted snapshot into a new volume
+    needs (the same statements as the EBS CSI driver's), and the bucket key through S3 (SSE-KMS)."""
     ec2 = lambda r: _ec2(partition, region, account_id, r)  # noqa: E731
     bucket_arn = f"arn:{partition}:s3:::{bucket}"
+    volumes, snapshots = ec2("volume/*"), snapshot_arns(partition, region)
     return document(
         unscoped("Describe", ["ec2:DescribeSnapshots", "ec2:DescribeVolumes"]),
         statement(
-            "Snapshots",
-            ["ec2:CreateSnapshot", "ec2:CreateSnapshots", "ec2:CreateTags", "ec2:CreateVolume", "ec2:DeleteSnapshot"],
-            [ec2("volume/*"), ec2("snapshot/*"), ec2("instance/*")],
+            "SnapshotsAndRestores",
+            ["ec2:CreateSnapshot", "ec2:CreateTags", "ec2:CreateVolume", "ec2:DeleteSnapshot"],
+            [volumes, snapshots],
         ),
         statement(
             "BackupObjects",
@@ -589,11 +653,15 @@ def velero_policy(partition: str, region: str, account_id: str, bucket: str, buc
             bucket_key_arn,
             {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
         ),
+        *volume_key_statements(region, volume_kms_key_arns),
     )
 
 
 def cluster_autoscaler_policy(partition: str, region: str, account_id: str, cluster_name: str) -> Doc:
-    """Scale only the Auto Scaling groups tagged as this cluster's (EKS managed node groups tag theirs)."""
+    """Cluster Autoscaler. Reference: kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/README.md, "Full
+    Cluster Autoscaler Features Policy", at tag cluster-autoscaler-chart-9.59.0. Narrowed: scale only the Auto
+    Scaling groups tagged as this cluster's (EKS managed node groups tag theirs), describe only this cluster's node
+    groups."""
     return document(
         unscoped(
             "Describe",
@@ -602,7 +670,6 @@ def cluster_autoscaler_policy(partition: str, region: str, account_id: str, clus
                 "autoscaling:DescribeAutoScalingInstances",
                 "autoscaling:DescribeLaunchConfigurations",
                 "autoscaling:DescribeScalingActivities",
-                "autoscaling:DescribeTags",
                 "ec2:DescribeImages",
                 "ec2:DescribeInstanceTypes",
                 "ec2:DescribeLaunchTemplateVersions",
@@ -641,7 +708,8 @@ def logs_key_policy(account_id: str, region: str, log_group_arns: Sequence[str],
             "Sid": "CloudWatchLogsUse",
             "Effect": "Allow",
             "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-            "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            # No kms:Describe*: DescribeKey has no encryption context, so under this condition it never matched.
+            "Action": ["kms:Decrypt*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
             "Resource": "*",  # in a key policy "*" means "this key"
             "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": list(log_group_arns)}},
         },

@@ -15,10 +15,10 @@ if _ROOT not in sys.path:  # works from a checkout even without the editable ins
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 
 from policies.packkit import exit_with_parent, resource_policy, stack_policy  # noqa: E402
-from policies.rules import encryption, hardening, tags  # noqa: E402
+from policies.rules import encryption, hardening, iam_valid, tags  # noqa: E402
 from policies.rules.config import AWS_PACK, pack_policies  # noqa: E402
 
-RESOURCE_RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES}
+RESOURCE_RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES, **iam_valid.RULES}
 STACK_RULES = {**encryption.STACK_RULES}
 
 exit_with_parent()

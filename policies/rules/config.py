@@ -160,6 +160,14 @@ POLICIES: dict[str, PolicySpec] = {
             'IAM policies never Allow Action "*" on Resource "*".',
             "mandatory",
         ),
+        PolicySpec(
+            "iam-policy-valid",
+            AWS_PACK,
+            "IAM policy documents (identity, trust, KMS key, SQS queue, ECR repository, S3 bucket) match AWS's "
+            "Service Authorization Reference: real actions, ARNs in a format the action supports, condition keys "
+            "in the request context, every required resource type granted.",
+            "mandatory",
+        ),
         # ---------------------------------------------------------------- Kubernetes
         PolicySpec(
             "pod-security-standards",

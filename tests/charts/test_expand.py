@@ -98,8 +98,11 @@ def test_dependencies_options_and_secrets_as_the_provider_sets_them():
     assert kids["dev-addons-demo:apps/demo-settings"].options["retainOnDelete"] is True  # helm.sh/resource-policy
     assert kids["dev-addons-demo:apps/demo"].options["retainOnDelete"] is False
     assert kids["dev-addons-demo:apps/demo-token"].inputs["stringData"] == "[secret]"
-    # YAML as Kubernetes reads it: an unquoted date stays a string.
+    # YAML as Kubernetes reads it: an unquoted date stays a string, and so does a bare `=`.
     assert kids["dev-addons-demo:apps/demo-settings"].inputs["data"] == {"created": "2024-01-02", "enabled": "yes"}
+    crd = kids["dev-addons-demo:widgets.demo.example.com"].inputs
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    assert schema["properties"]["operator"]["enum"] == ["=", "!="]
 
 
 def test_capabilities_are_the_stacks_cluster_in_steady_state(tmp_path):

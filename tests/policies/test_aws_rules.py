@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 from policies.rules import config as catalog
-from policies.rules import encryption, hardening, tags
+from policies.rules import encryption, hardening, iam_valid, tags
 from policies.rules.values import UNKNOWN, Finding, StackResource, plain, show, truthy
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "policy"
 CASES = yaml.safe_load((FIXTURES / "aws_cases.yaml").read_text())["cases"]
-RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES}
+RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES, **iam_valid.RULES}
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 

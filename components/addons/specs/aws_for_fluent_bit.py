@@ -1,4 +1,11 @@
-"""aws-for-fluent-bit: container logs to a CloudWatch log group this stack creates (KMS, retention)."""
+"""aws-for-fluent-bit: container logs to a CloudWatch log group this stack creates (KMS, retention).
+
+Chart 0.2.0 (components/versions.py) runs AWS for Fluent Bit 3.2.1, built on Fluent Bit 4.2 (aws/eks-charts
+commit 2942cdc: "AWS for Fluent Bit 3.2.0 (based on Fluent Bit 4.2.2)"). Its credential chain reads EKS Pod Identity
+(AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, fluent/fluent-bit
+src/aws/flb_aws_credentials_http.c, since v4.0.0); chart 0.1.35's image (AWS for Fluent Bit 2.32.2.20240516, Fluent
+Bit 1.9) predates AWS's own Pod Identity backport (2.32.5), and pods cannot reach the node role (IMDS hop limit 1).
+"""
 
 from components.addons import iam
 from components.addons.spec import AddonContext, AddonSpec, ServiceAccount, resources
@@ -10,13 +17,19 @@ def log_group(ctx: AddonContext) -> str:
     return f"/aws/eks/{ctx.cluster_name}/containers"
 
 
+# Fluent Bit's cloudwatch_logs output needs exactly one of log_stream_name / log_stream_prefix, or it fails at start
+# (plugins/out_cloudwatch_logs/cloudwatch_logs.c, v4.2.2); the chart's configmap.yaml (0.2.0) writes each only when
+# non-empty. A prefix gives one stream per container log file: `<prefix><tag>`.
+LOG_STREAM_PREFIX = "fluentbit-"
+
+
 def values(ctx: AddonContext) -> dict:
     return {
         "cloudWatchLogs": {
             "enabled": True,
             "region": ctx.region,  # no IMDS from pods
             "logGroupName": log_group(ctx),
-            "logStreamPrefix": "",
+            "logStreamPrefix": LOG_STREAM_PREFIX,
             # The group exists (created by the stack with KMS and retention); never let the agent create one.
             "autoCreateGroup": False,
         },

@@ -18,6 +18,9 @@ def values(ctx: AddonContext) -> dict:
     return {
         "installCRDs": True,
         "replicaCount": replicas,
+        # More than one controller replica without leader election means two active reconcilers. The chart
+        # (1.1.0, values.yaml `leaderElect`, templates/deployment.yaml) passes --enable-leader-election=true.
+        "leaderElect": replicas > 1,
         **pod,
         "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT.name},
         "resources": resources("50m", "128Mi", "256Mi"),

@@ -60,7 +60,14 @@ def values(ctx: AddonContext) -> dict:
 
 
 def policy(ctx: AddonContext) -> dict:
-    return iam.velero_policy(ctx.partition, ctx.region, ctx.account_id, ctx.extra["bucket"], ctx.extra["bucketKeyArn"])
+    return iam.velero_policy(
+        ctx.partition,
+        ctx.region,
+        ctx.account_id,
+        ctx.extra["bucket"],
+        ctx.extra["bucketKeyArn"],
+        [ctx.volume_kms_key_arn],
+    )
 
 
 def provision(parent: Any, name: str, environment: str, account_id: Any, opts: Any) -> dict[str, Any]:
