@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from platformctl import eks_model, mock_outputs
-from platformctl.expand import Expansion
+from platformctl.expand import RemoteExpansion
 from platformctl.plan import PlanResource
 
 # Options a transform may change on a child: what the plan records.
@@ -44,20 +44,6 @@ _MODELLED_OPTIONS = {
     "replace_on_changes",
     "additional_secret_outputs",
 }
-
-
-@dataclass
-class EksExpansion(Expansion):
-    """What became of one `eks:index:Cluster`: expanded by the model, not expanded (why), or failed (the provider's
-    message). Same document shape as a chart's expansion (platformctl/plan.schema.json)."""
-
-    def line(self) -> str:
-        what = f"pulumi-eks {self.version}"
-        if self.status == "expanded":
-            return f"{self.name}: {self.objects} resources registered by {what} (model of {eks_model.SOURCE})"
-        if self.status == "not-expanded":
-            return f"{self.name}: {what} not expanded ({self.reason}): its resources were not analyzed"
-        return f"{self.name}: {what} failed: {self.reason} (a real preview fails here too)"
 
 
 @dataclass
@@ -194,14 +180,46 @@ def _check_plain(value: Any, where: str) -> None:
 
 @dataclass
 class Outcome:
-    """What the monitor answers the program and records for one eks:index:Cluster."""
+    """What the monitor answers the program and records for one remote component. `failed`: every output is
+    unknown to the program (RegisterResourceResponse.result FAIL: the SDK resolves them unknown and goes on)."""
 
     urn: str
     state: dict[str, Any]
     state_dependencies: dict[str, list[str]]
     resources: list[PlanResource]
     invokes: list[str]
-    expansion: EksExpansion
+    expansion: RemoteExpansion
+    failed: bool = False
+
+
+def unexpanded(monitor: Any, request: Any, raw_inputs: dict[str, Any], expansion: RemoteExpansion) -> Outcome:
+    """A remote component recorded without children: what an analyzer sees of it (no inputs), the program's request
+    kept as `remote_inputs`, its outputs unknown."""
+    from platformctl.engine import plain
+
+    urn = monitor.make_urn(request.parent, request.type, request.name)
+    component = PlanResource(
+        urn=urn,
+        type=request.type,
+        name=request.name,
+        custom=False,
+        remote=True,
+        parent=request.parent or None,
+        provider=None,
+        dependencies=sorted(set(request.dependencies)),
+        property_dependencies={},
+        inputs={},
+        options={
+            "protect": bool(request.protect),
+            "retainOnDelete": bool(request.retainOnDelete),
+            "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+            "ignoreChanges": sorted(request.ignoreChanges),
+            "replaceOnChanges": sorted(request.replaceOnChanges),
+            "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+        },
+        remote_inputs=plain(raw_inputs),
+    )
+    return Outcome(urn, {}, {}, [component], [], expansion, failed=True)
 
 
 def construct(
@@ -221,9 +239,9 @@ def construct(
     transforms = [*_resolve_callbacks(request.transforms), *monitor.get_registered_transforms()]
     host = _Host(monitor, ctx, transforms, config, env)
     urn = monitor.make_urn(request.parent, request.type, request.name)
-    expansion = EksExpansion(
+    expansion = RemoteExpansion(
         urn=urn, name=request.name, type=request.type, chart="pulumi-eks", version=eks_model.PULUMI_EKS_VERSION,
-        status="not-expanded",
+        status="not-expanded", model=f"model of {eks_model.SOURCE}",
     )  # fmt: skip
     try:
         req = eks_model.ConstructRequest(
@@ -241,28 +259,7 @@ def construct(
         expansion.reason = str(exc)
         for r in host.resources:  # a failed construct leaves nothing behind
             monitor.resources.pop(r.urn, None)
-        component = PlanResource(
-            urn=urn,
-            type=request.type,
-            name=request.name,
-            custom=False,
-            parent=request.parent or None,
-            provider=None,
-            dependencies=sorted(set(request.dependencies)),
-            property_dependencies={},
-            inputs={},
-            options={
-                "protect": bool(request.protect),
-                "retainOnDelete": bool(request.retainOnDelete),
-                "deleteBeforeReplace": bool(request.deleteBeforeReplace),
-                "ignoreChanges": sorted(request.ignoreChanges),
-                "replaceOnChanges": sorted(request.replaceOnChanges),
-                "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
-            },
-        )
-        component.remote, component.remote_inputs = True, plain(raw_inputs)
-        unknown = dict.fromkeys(eks_model.STATE_KEYS, eks_model.UNKNOWN)
-        return Outcome(urn, unknown, {}, [component], [], expansion)
+        return unexpanded(monitor, request, raw_inputs, expansion)
     component = next(r for r in host.resources if r.urn == result.urn)
     component.remote, component.remote_inputs = True, plain(raw_inputs)
     expansion.status, expansion.objects = "expanded", result.children

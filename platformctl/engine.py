@@ -28,7 +28,7 @@ from components.chart_cache import cache_dir
 from components.config import ConfigError, StackConfig
 from components.config.stack import SecretValue, short_stack_name, stack_file, validate_file
 from platformctl import eks_expand, eks_model, mock_outputs
-from platformctl.expand import CHART_TYPE, ExpandContext, expand_plan
+from platformctl.expand import CHART_TYPE, ExpandContext, RemoteExpansion, expand_plan
 from platformctl.paths import project_root
 from platformctl.plan import Plan, PlanResource
 from policies.rules.aws_taggable import is_taggable
@@ -127,8 +127,20 @@ def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx):
             return super().make_urn("", type_, name)
 
         def RegisterResource(self, request):
-            if request.type == eks_model.COMPONENT_TYPE and request.remote:
-                return self._construct_eks(request)
+            if request.remote and request.type == eks_model.COMPONENT_TYPE:
+                raw = _struct_to_dict(request.object)
+                outcome = eks_expand.construct(
+                    self, request, ctx, config=recorder.config, env=recorder.env, raw_inputs=raw
+                )
+                return self._answer(outcome)
+            if request.remote and request.type != CHART_TYPE:  # charts are rendered after the run (expand_plan)
+                package = request.type.split(":")[0]
+                expansion = RemoteExpansion(
+                    urn=self.make_urn(request.parent, request.type, request.name), name=request.name,
+                    type=request.type, chart=package, version=request.version, status="not-expanded",
+                    reason=f"no offline model of {request.type}",
+                )  # fmt: skip
+                return self._answer(eks_expand.unexpanded(self, request, _struct_to_dict(request.object), expansion))
             response = super().RegisterResource(request)
             if request.type == "pulumi:pulumi:Stack":
                 recorder.stack_urn = response.urn
@@ -161,14 +173,12 @@ def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx):
             recorder.resources.append(resource)
             return response
 
-        def _construct_eks(self, request):
-            """The Construct of pulumi-eks's Cluster, the model playing the provider (platformctl.eks_expand)."""
+        def _answer(self, outcome: eks_expand.Outcome):
+            """Record a remote component's outcome and answer the program with its outputs (and their dependencies
+            on the children), or, when it was not expanded, with every output unknown."""
             from google.protobuf import struct_pb2
             from pulumi.runtime.proto import resource_pb2
 
-            outcome = eks_expand.construct(
-                self, request, ctx, config=recorder.config, env=recorder.env, raw_inputs=_struct_to_dict(request.object)
-            )
             recorder.resources.extend(outcome.resources)
             recorder.invokes.extend(outcome.invokes)
             recorder.expansions.append(outcome.expansion)
@@ -179,6 +189,7 @@ def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx):
                 urn=outcome.urn,
                 object=state,
                 propertyDependencies={k: deps(urns=v) for k, v in outcome.state_dependencies.items()},
+                result=resource_pb2.Result.FAIL if outcome.failed else resource_pb2.Result.SUCCESS,
             )
 
     return RecordingMonitor(PlanMocks())

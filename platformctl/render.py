@@ -49,7 +49,7 @@ def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False) -> None:
     console.print(types)
     console.print()
     if plan.expansions:
-        console.print("[bold]Helm charts[/]")
+        console.print("[bold]Remote components (Helm charts, pulumi-eks)[/]")
         for e in sorted(plan.expansions, key=lambda e: (e.status == "expanded", e.name)):
             style = "" if e.status == "expanded" else ("yellow" if e.status == "not-expanded" else "bold red")
             line = e.line()
