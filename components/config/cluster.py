@@ -1,8 +1,10 @@
 """`platform:cluster`: the EKS control plane.
 
 Fixed by design (not configurable): authentication mode API (access entries, no aws-auth ConfigMap),
-private endpoint on, all five control-plane log types, secrets envelope encryption with a dedicated KMS key,
-an OIDC provider (IRSA) and the EKS Pod Identity agent. Cross-field rules live in `checks._cluster`.
+private endpoint on, secrets envelope encryption with a dedicated KMS key, an OIDC provider (IRSA) and the EKS
+Pod Identity agent. Control-plane log types default to all five; fewer are accepted here and reported by the
+`eks-control-plane-logging` policy on the aws:eks/cluster:Cluster (mandatory in prod, advisory in dev).
+Cross-field rules live in `checks._cluster`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ._base import Model
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 NAMESPACE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
 
 def role_arn(value: str) -> str:
@@ -81,11 +84,19 @@ class ClusterConfig(Model):
     log_retention_days: Literal[
         7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
     ] = 30
+    control_plane_log_types: list[LogType] = Field(default_factory=lambda: list(CONTROL_PLANE_LOG_TYPES))
     service_ipv4_cidr: str = "172.20.0.0/16"
     # STANDARD: when the version leaves standard support EKS upgrades the cluster. EXTENDED keeps it on paid
     # extended support (pulumi-eks's default, hence set explicitly).
     upgrade_policy: Literal["STANDARD", "EXTENDED"] = "STANDARD"
     access: Access = Field(default_factory=Access)
+
+    @field_validator("control_plane_log_types")
+    @classmethod
+    def _log_types(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("lists a log type twice")
+        return v
 
     @field_validator("service_ipv4_cidr")
     @classmethod
