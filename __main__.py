@@ -12,12 +12,15 @@ from components.addons import Addons, AddonsArgs, combine
 from components.build_access import BuildAccess, BuildAccessArgs
 from components.cluster import Cluster, ClusterArgs
 from components.config import ConfigError
+from components.config.aws import kubeconfig_credentials
 from components.config.stack import from_pulumi_runtime
 from components.database import Database, DatabaseArgs
+from components.deploy_runner import DeployRunner, DeployRunnerArgs
 from components.gitops import GitOps, GitOpsArgs
 from components.karpenter import Karpenter, KarpenterArgs
 from components.network import Network, NetworkArgs
 from components.node_pools import NodePools, NodePoolsArgs
+from components.providers import stack_aws_provider
 from components.registry import Registry, RegistryArgs
 from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs
 
@@ -30,12 +33,8 @@ except ConfigError as exc:
 env = cfg.environment.name
 cluster_name = naming.cluster_name(env)
 
-# Every AWS resource gets the stack's tags through the provider's default tags (plus its own Name tag).
-aws_provider = aws.Provider(
-    "aws",
-    region=cfg.region,
-    default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.tags),
-)
+# The one explicit AWS provider: the stack's tags, its account only, its credential settings (components/providers.py).
+aws_provider = stack_aws_provider("aws", cfg)
 on_aws = pulumi.ResourceOptions(provider=aws_provider)
 
 network = Network(
@@ -57,9 +56,31 @@ cluster = Cluster(
         vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids,
         public_subnet_ids=network.public_subnet_ids,
+        # `aws eks get-token` in the kubeconfig acts as the same identity as the AWS provider.
+        kubeconfig_credentials=kubeconfig_credentials(cfg.aws_settings),
+        # The deployer's admin entry: the assumed role or the deploy runner's deploy role (else whoever runs `up`).
+        deployer_role_arn=cfg.deployer_role_arn,
+        # A bootstrap run (`platformctl up STACK --bootstrap`) declares the AWS part only: no Kubernetes provider.
+        kubernetes=not cfg.bootstrap,
     ),
     opts=on_aws,
 )
+# ---- the deploy runner (components/deploy_runner.py): CI jobs that reach the API from inside the VPC
+if cfg.deploy_runner.enabled:
+    deploy_runner = DeployRunner(
+        f"{env}-deploy-runner",
+        DeployRunnerArgs(
+            environment=env,
+            production=cfg.production,
+            region=cfg.region,
+            config=cfg.deploy_runner,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            cluster=cluster,
+        ),
+        opts=on_aws,
+    )
+    pulumi.export("deployRunner", {"project": deploy_runner.project_name, "runsOn": deploy_runner.runs_on})
 # The add-ons nodes need to become Ready (vpc-cni and its Pod Identity role: the node role has no CNI permissions)
 # come before the node groups, which wait for them; the rest of the catalog after them (components/addons/).
 network_addons = Addons(
@@ -164,7 +185,7 @@ if cfg.data.registries:
         )
         pulumi.export("imagePushRoleArn", build_access.role_arn)
 # ---- GitOps bootstrap (components/gitops.py), after the data: the cluster Secret carries the database facts
-if cfg.gitops.enabled:
+if cfg.gitops.enabled and not cfg.bootstrap:  # GitOps is all in-cluster
     caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_provider))
     gitops = GitOps(
         f"{env}-gitops",

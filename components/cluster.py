@@ -43,6 +43,21 @@ def _creator_admin_transform(args: pulumi.ResourceTransformArgs) -> pulumi.Resou
     return None if props is None else pulumi.ResourceTransformResult(props=props, opts=args.opts)
 
 
+def kubeconfig_with_profile(kubeconfig: Any, profile: str | None) -> str:
+    """The kubeconfig (dict or JSON string) as JSON, its `aws eks get-token` run with `--profile <profile>`.
+
+    pulumi-eks's `kubeconfigJson` output is generated without the profile (its own Kubernetes provider gets one with
+    it: `generateKubeconfig(..., includeProfile=true)` adds `--profile`); the program's provider needs the same."""
+    if not profile:  # unchanged: the provider's input stays byte for byte what it was
+        return kubeconfig if isinstance(kubeconfig, str) else json.dumps(kubeconfig)
+    doc = json.loads(kubeconfig) if isinstance(kubeconfig, str) else json.loads(json.dumps(kubeconfig))
+    for user in doc.get("users", []):
+        exec_ = user.get("user", {}).get("exec")
+        if exec_ is not None and "--profile" not in exec_.get("args", []):
+            exec_["args"] = [*exec_.get("args", []), "--profile", profile]
+    return json.dumps(doc)
+
+
 def kubeconfig_server(kubeconfig: Any) -> str:
     """The API server URL of a kubeconfig (dict or JSON string)."""
     doc = json.loads(kubeconfig) if isinstance(kubeconfig, str) else kubeconfig
@@ -58,6 +73,12 @@ class ClusterArgs:
     vpc_id: pulumi.Input[str]
     private_subnet_ids: Sequence[pulumi.Input[str]]
     public_subnet_ids: Sequence[pulumi.Input[str]]
+    # pulumi-eks providerCredentialOpts ({"profile_name", "role_arn"}): the identity `aws eks get-token` uses.
+    kubeconfig_credentials: Mapping[str, str] | None = None
+    # The deployer's admin entry names this role (StackConfig.deployer_role_arn) instead of whoever runs `up`.
+    deployer_role_arn: str | None = None
+    # False in a bootstrap run (platform:bootstrap): no Kubernetes provider, so nothing is applied through the API.
+    kubernetes: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,7 +99,7 @@ class Cluster(pulumi.ComponentResource):
     node_security_group_id: pulumi.Output[str]
     secrets_kms_key: aws.kms.Key
     pod_identity_addon: aws.eks.Addon
-    k8s_provider: k8s.Provider
+    k8s_provider: k8s.Provider | None  # None in a bootstrap run
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("eks-platform:cluster:Cluster", name, None, opts)
@@ -192,6 +213,9 @@ class Cluster(pulumi.ComponentResource):
             use_default_vpc_cni=True,
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
+            provider_credential_opts=(
+                eks.KubeconfigOptionsArgs(**args.kubeconfig_credentials) if args.kubeconfig_credentials else None
+            ),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.production,
@@ -221,14 +245,19 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
 
-        # The deployer's explicit admin entry: in-cluster resources below are applied with it.
+        # The deployer's explicit admin entry: in-cluster resources below are applied with it. The deployer is the role
+        # the stack assumes or its deploy runner's deploy role (StackConfig.deployer_role_arn), else whoever runs `up`.
         provider_deps: list[pulumi.Resource] = []
         if access.deployer_admin:
-            session = aws.iam.get_session_context_output(arn=identity.arn, opts=pulumi.InvokeOutputOptions(parent=self))
+            if args.deployer_role_arn:
+                deployer: pulumi.Input[str] = args.deployer_role_arn
+            else:
+                invoke = pulumi.InvokeOutputOptions(parent=self)
+                deployer = aws.iam.get_session_context_output(arn=identity.arn, opts=invoke).issuer_arn
             deployer_entry = aws.eks.AccessEntry(
                 f"{name}-deployer",
                 cluster_name=self.cluster_name,
-                principal_arn=session.issuer_arn,
+                principal_arn=deployer,
                 type="STANDARD",
                 tags=tags("eks-deployer-access"),
                 opts=child,
@@ -244,11 +273,16 @@ class Cluster(pulumi.ComponentResource):
                 )
             )
 
-        self.k8s_provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=self.eks.kubeconfig_json,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=provider_deps),
-        )
+        # Components declare their in-cluster resources with this provider; a bootstrap run has none, and they
+        # declare only their AWS side (the deploy runner applies the rest from inside the VPC).
+        self.k8s_provider = None
+        if args.kubernetes:
+            profile = (args.kubeconfig_credentials or {}).get("profile_name")
+            self.k8s_provider = k8s.Provider(
+                f"{name}-k8s",
+                kubeconfig=self.eks.kubeconfig_json.apply(lambda k: kubeconfig_with_profile(k, profile)),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=provider_deps),
+            )
 
         self.register_outputs(
             {

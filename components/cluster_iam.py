@@ -16,6 +16,9 @@ Doc = dict[str, Any]
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 VIEW_POLICY = "AmazonEKSViewPolicy"
 EDIT_POLICY = "AmazonEKSEditPolicy"
+# Cluster-wide read access including Secrets (AmazonEKSViewPolicy excludes them): what refreshing the platform's
+# Secret objects needs. Listed by `aws eks list-access-policies` (EKS User Guide, "Review access policy permissions").
+ADMIN_VIEW_POLICY = "AmazonEKSAdminViewPolicy"
 
 # What nodes need and nothing more: join the cluster, pull images, be reachable through SSM (no SSH).
 # The VPC CNI's permissions (AmazonEKS_CNI_Policy) are on the CNI's own Pod Identity role, not here.

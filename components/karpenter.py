@@ -146,8 +146,8 @@ class Karpenter(pulumi.ComponentResource):
     node_role: aws.iam.Role
     instance_profile: aws.iam.InstanceProfile
     queue: aws.sqs.Queue
-    chart: k8s.helm.v4.Chart
-    node_class: k8s.apiextensions.CustomResource
+    chart: k8s.helm.v4.Chart | None  # None (and no node class or pools) in a bootstrap run
+    node_class: k8s.apiextensions.CustomResource | None
     node_pools: dict[str, k8s.apiextensions.CustomResource]
 
     def __init__(self, name: str, args: KarpenterArgs, opts: pulumi.ResourceOptions | None = None):
@@ -271,6 +271,16 @@ class Karpenter(pulumi.ComponentResource):
         )
         self.controller_role = controller.role
 
+        outputs = {
+            "controllerRoleArn": self.controller_role.arn,
+            "nodeRoleArn": self.node_role.arn,
+            "interruptionQueueUrl": self.queue.url,
+        }
+        if cluster.k8s_provider is None:  # bootstrap run: the AWS side only
+            self.chart, self.node_class, self.node_pools = None, None, {}
+            self.register_outputs(outputs)
+            return
+
         # --- in the cluster: the chart on the system pool, then the node class and pools
         on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.k8s_provider)
         self.chart = k8s.helm.v4.Chart(
@@ -312,10 +322,4 @@ class Karpenter(pulumi.ComponentResource):
             for pool in cfg.node_pools
         }
 
-        self.register_outputs(
-            {
-                "controllerRoleArn": self.controller_role.arn,
-                "nodeRoleArn": self.node_role.arn,
-                "interruptionQueueUrl": self.queue.url,
-            }
-        )
+        self.register_outputs(outputs)

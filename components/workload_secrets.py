@@ -56,7 +56,7 @@ def cluster_secret_store(region: str, reader_role_arn: str, namespaces: Sequence
 class WorkloadSecretsArgs:
     environment: str
     region: str
-    k8s_provider: k8s.Provider
+    k8s_provider: k8s.Provider | None  # None in a bootstrap run: no ClusterSecretStore
     # The External Secrets controller's IAM role (the add-on component's role_arns["external-secrets"]).
     controller_role_arn: pulumi.Input[str]
     secret_arn: pulumi.Input[str]  # Database.master_secret_arn
@@ -99,15 +99,16 @@ class WorkloadSecrets(pulumi.ComponentResource):
             policy=reader.arn.apply(lambda arn: json.dumps(data_iam.assume_policy([arn]))),
             opts=child,
         )
-        store = reader.arn.apply(lambda arn: cluster_secret_store(args.region, arn, args.namespaces))
-        k8s.apiextensions.CustomResource(
-            f"{name}-store",
-            api_version=STORE_API_VERSION,
-            kind="ClusterSecretStore",
-            metadata=store["metadata"],
-            spec=store["spec"],
-            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=list(args.depends_on)),
-        )
+        if args.k8s_provider is not None:  # None in a bootstrap run: the roles only
+            store = reader.arn.apply(lambda arn: cluster_secret_store(args.region, arn, args.namespaces))
+            k8s.apiextensions.CustomResource(
+                f"{name}-store",
+                api_version=STORE_API_VERSION,
+                kind="ClusterSecretStore",
+                metadata=store["metadata"],
+                spec=store["spec"],
+                opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=list(args.depends_on)),
+            )
         self.reader_role_arn = reader.arn
         self.store_name = STORE_NAME
         self.register_outputs({"readerRoleArn": self.reader_role_arn, "storeName": self.store_name})

@@ -433,7 +433,11 @@ def _settle_interrupted(session: Session, ref: StackRef, p: StackProgress) -> No
 # Each operation: the Automation API call with the progress as on_event. Raises what the SDK raises.
 
 
-def op_preview(policy: bool, project_dir: Path, parallel_resources: int | None = None) -> Operation:
+def op_preview(
+    policy: bool, project_dir: Path, parallel_resources: int | None = None, bootstrap_dir: Path | None = None
+) -> Operation:
+    """`bootstrap_dir`: a bootstrap run (platformctl.bootstrap) with the stack file's copy written there."""
+
     def run(stack: Any, p: StackProgress, ref: StackRef) -> None:
         packs, configs = policy_options(project_dir, ref) if policy else ([], [])
         stack.preview(
@@ -441,23 +445,41 @@ def op_preview(policy: bool, project_dir: Path, parallel_resources: int | None =
             policy_packs=packs or None,
             policy_pack_configs=configs or None,
             parallel=parallel_resources,
+            **_bootstrap_args(project_dir, ref, bootstrap_dir),
         )
 
     return run
 
 
-def op_up(policy: bool, project_dir: Path, message: str | None = None) -> Operation:
+def op_up(policy: bool, project_dir: Path, message: str | None = None, bootstrap_dir: Path | None = None) -> Operation:
+    """`bootstrap_dir` as for op_preview; a bootstrap run refuses a stack that already has Kubernetes resources."""
+
     def run(stack: Any, p: StackProgress, ref: StackRef) -> None:
         packs, configs = policy_options(project_dir, ref) if policy else ([], [])
+        if bootstrap_dir is not None:
+            from platformctl.bootstrap import refuse_if_kubernetes
+
+            refuse_if_kubernetes(stack, ref.name)
         stack.up(
             on_event=p.handle,
             policy_packs=packs or None,
             policy_pack_configs=configs or None,
             message=message,
             show_secrets=False,
+            **_bootstrap_args(project_dir, ref, bootstrap_dir),
         )
 
     return run
+
+
+def _bootstrap_args(project_dir: Path, ref: StackRef, bootstrap_dir: Path | None) -> dict[str, str]:
+    """`config_file=` the stack file's bootstrap copy, made once the stack is selected (selecting a new stack may
+    write its secrets settings into the file), or nothing."""
+    if bootstrap_dir is None:
+        return {}
+    from platformctl.bootstrap import bootstrap_config
+
+    return {"config_file": str(bootstrap_config(project_dir / f"Pulumi.{ref.short}.yaml", bootstrap_dir / ref.short))}
 
 
 def op_refresh(stack: Any, p: StackProgress, ref: StackRef) -> None:

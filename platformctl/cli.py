@@ -24,7 +24,8 @@ app = typer.Typer(
     "  platformctl policy prod --format markdown\n\n  platformctl diff-envs dev prod\n\n"
     "  platformctl preview dev prod --policy\n\n  platformctl up prod --policy\n\n"
     "Exit codes: 0 ok; 1 failed, policy violation or drift; 2 usage or invalid config; 3 no pulumi CLI; "
-    "4 not logged in; 5 no cloud credentials; 6 stack not found; 7 stack locked; 130 interrupted.",
+    "4 not logged in; 5 no cloud credentials, or another account's than the stack's; 6 stack not found; "
+    "7 stack locked; 130 interrupted.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -39,6 +40,30 @@ ConfigFileOpt = Annotated[
     Path | None,
     typer.Option("--config-file", help="Use this stack config file instead of Pulumi.<STACK>.yaml.", dir_okay=False),
 ]
+BootstrapOpt = Annotated[
+    bool,
+    typer.Option(
+        "--bootstrap",
+        help="The bootstrap run: only the AWS part of the stack (no Kubernetes resource), for a first deploy from "
+        "where the cluster's API cannot be reached; the deploy runner applies the rest.",
+    ),
+]
+
+
+def _bootstrap_file(stack: str, config_file: Path | None, out_dir: Path) -> Path:
+    """The stack file (or --config-file) with platform:bootstrap set, for this run only."""
+    from components.config.stack import stack_file
+    from platformctl.bootstrap import bootstrap_config
+    from platformctl.errors import PlatformError
+    from platformctl.paths import project_root
+
+    source = config_file or stack_file(project_root(), stack)
+    if not source.is_file():
+        return source  # the usual "stack config file not found" follows
+    try:
+        return bootstrap_config(source, out_dir)
+    except PlatformError as exc:
+        raise fail(exc.lines, exc.code) from None
 
 
 def fail(lines: list[str] | str, code: int) -> typer.Exit:
@@ -79,23 +104,33 @@ def plan(
     ] = None,
     config_file: ConfigFileOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the one-line summary.")] = False,
+    bootstrap: BootstrapOpt = False,
 ) -> None:
     """Run the stack's program offline under Pulumi's mocks and summarise what it would create.
 
-    Examples: `platformctl plan dev`, `platformctl plan prod --json /tmp/prod.json --graph /tmp/prod.mmd`.
+    Examples: `platformctl plan dev`, `platformctl plan prod --json /tmp/prod.json --graph /tmp/prod.mmd`,
+    `platformctl plan prod --bootstrap` (what `up --bootstrap` applies: the AWS part only).
     """
+    import tempfile
     import time
 
     started = time.perf_counter()
-    result = load_plan(stack, config_file)
+    with tempfile.TemporaryDirectory(prefix="platformctl-bootstrap-") as tmp:
+        if bootstrap:
+            config_file = _bootstrap_file(stack, config_file, Path(tmp))
+        result = load_plan(stack, config_file)
     elapsed = time.perf_counter() - started
     if json_path:
         _write(json_path, result.to_json())
     if graph:
         _write(graph, result.mermaid(graph_depth))
+    from platformctl.reachability import unreachable_warning
     from platformctl.render import print_plan_summary
 
     print_plan_summary(result, elapsed, quiet=quiet)
+    warning = unreachable_warning(result)
+    if warning:
+        typer.echo(warning, err=True)
 
 
 class PolicyFormat(StrEnum):
@@ -252,6 +287,13 @@ def diff_envs(
         typer.echo(text, nl=False)
 
 
+# ----------------------------------------------------------------------------------------------- cost, prices
+# `platformctl cost` and `platformctl prices` live in platformctl/cost_cli.py.
+from platformctl import cost_cli  # noqa: E402
+
+cost_cli.register(app)
+
+
 # ----------------------------------------------------------------------------------------------- real stacks
 
 StacksArg = Annotated[
@@ -328,9 +370,28 @@ def _prepare(stacks: list[str], retry: int, *, validate: bool = True, policy: bo
     if policy:
         for ref in refs:
             policy_options(project, ref)
+    from platformctl.bootstrap import refuse_flags_in_stack_files
+
+    refuse_flags_in_stack_files(refs, project)
+    _check_accounts(refs, project)
     session = Session(project, retry=retry)
     session.command()
     return project, session, refs
+
+
+def _check_accounts(refs, project: Path) -> None:
+    """Before any `pulumi` command: the AWS caller must be in each stack's account (platformctl.identity). A missing
+    CLI is reported first (it needs no network)."""
+    import shutil
+
+    from platformctl.errors import pulumi_missing
+    from platformctl.identity import check_stacks
+
+    if not refs:
+        return
+    if shutil.which("pulumi") is None:
+        raise pulumi_missing()
+    check_stacks(refs, project)
 
 
 def _run(session, refs, operation: str, fn, *, json_mode: bool, parallel, console, total_hints=None):
@@ -377,6 +438,7 @@ def preview(
     ] = RunFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the Markdown report here.")] = None,
     retry: RetryOpt = 0,
+    bootstrap: BootstrapOpt = False,
 ) -> None:
     """Preview the changes to one or more real stacks (Automation API, one worker per stack).
 
@@ -389,6 +451,8 @@ def preview(
     """
 
     def body() -> None:
+        import tempfile
+
         from platformctl.automation import op_preview
         from platformctl.errors import PlatformError
         from platformctl.progress import render_markdown
@@ -402,9 +466,16 @@ def preview(
             )
         project, session, refs = _prepare(stacks, retry, policy=policy_)
         err, summary = _consoles(json_mode, to_stdout=not markdown_to_stdout)
-        progresses = _run(
-            session, refs, "preview", op_preview(policy_, project), json_mode=json_mode, parallel=parallel, console=err
-        )
+        with tempfile.TemporaryDirectory(prefix="platformctl-bootstrap-") as tmp:
+            progresses = _run(
+                session,
+                refs,
+                "preview",
+                op_preview(policy_, project, bootstrap_dir=Path(tmp) if bootstrap else None),
+                json_mode=json_mode,
+                parallel=parallel,
+                console=err,
+            )
         if fmt is RunFormat.markdown:
             text = render_markdown(progresses, project, policy_attached=policy_)
             if output is not None:
@@ -426,22 +497,31 @@ def up(
     parallel: ParallelOpt = None,
     retry: RetryOpt = 0,
     message: Annotated[str | None, typer.Option("--message", "-m", help="Message for the update history.")] = None,
+    bootstrap: BootstrapOpt = False,
 ) -> None:
     """Deploy one or more stacks (Automation API `up`, one worker per stack).
 
     A production stack (platform:environment.production) without --yes first shows its preview and asks; without
     a terminal it refuses. Ctrl-C stops after the resource operations in flight (twice: terminates) and says what
-    state each stack is in.
+    state each stack is in. --bootstrap applies only the AWS part (the first deploy of a stack whose cluster CI
+    cannot reach yet); it refuses a stack that already has Kubernetes resources.
 
     Examples: `platformctl up dev --yes`, `platformctl up prod --policy` (preview, then asks),
-    `platformctl up dev prod --yes --policy --retry 3`.
+    `platformctl up dev prod --yes --policy --retry 3`, `platformctl up prod --bootstrap --yes`.
     """
 
     def body() -> None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="platformctl-bootstrap-") as tmp:
+            run_up(Path(tmp))
+
+    def run_up(tmp: Path) -> None:
         from platformctl.automation import op_preview, op_up
         from platformctl.errors import PlatformError
 
         project, session, refs = _prepare(stacks, retry, policy=policy_)
+        bootstrap_dir = tmp if bootstrap else None
         err, summary = _consoles(json_mode, to_stdout=True)
         production = [r for r in refs if r.production]
         hints: dict[str, int] = {}
@@ -458,7 +538,7 @@ def up(
                 session,
                 production,
                 "preview",
-                op_preview(policy_, project),
+                op_preview(policy_, project, bootstrap_dir=bootstrap_dir),
                 json_mode=False,
                 parallel=parallel,
                 console=err,
@@ -473,7 +553,7 @@ def up(
             session,
             refs,
             "up",
-            op_up(policy_, project, message),
+            op_up(policy_, project, message, bootstrap_dir=bootstrap_dir),
             json_mode=json_mode,
             parallel=parallel,
             console=err,
@@ -575,6 +655,7 @@ def destroy(
                 )
             if not typer.confirm(f"Delete every resource of stack {ref.name}?", default=False, err=True):
                 raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
+        _check_accounts([ref], project)
         session = Session(project, retry=retry)
         session.command()
         try:

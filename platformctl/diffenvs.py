@@ -139,6 +139,7 @@ class EnvDiff:
     only_a: list[str] = field(default_factory=list)
     only_b: list[str] = field(default_factory=list)
     config: list[Row] = field(default_factory=list)
+    cost: list[Row] = field(default_factory=list)  # monthly estimate per component (platformctl cost)
 
     @property
     def identical(self) -> bool:
@@ -381,6 +382,10 @@ def compare(pa: Plan, pb: Plan, project_dir: Path | None = None) -> EnvDiff:
     diff.only_a = [f"{n} `{t}`" for t, n in sorted(names_a - names_b)]
     diff.only_b = [f"{n} `{t}`" for t, n in sorted(names_b - names_a)]
 
+    from platformctl.cost import cost_rows
+
+    diff.cost = [Row(*r) for r in cost_rows((pa.document(), pa.config.cost), (pb.document(), pb.config.cost))]
+
     ca, cb = _flat_config(pa, project_dir), _flat_config(pb, project_dir)
     diff.config = [
         Row(k, fmt(ca.get(k)), fmt(cb.get(k))) for k in sorted(ca.keys() | cb.keys()) if ca.get(k) != cb.get(k)
@@ -443,6 +448,8 @@ def render_markdown(diff: EnvDiff) -> str:
             out += ["", "</details>"]
     if diff.config:
         out += ["", "## Config keys that differ", "", *_table(diff.config, a, b, "key")]
+    if diff.cost:
+        out += ["", "## Monthly cost estimate (USD, `platformctl cost`)", "", *_table(diff.cost, a, b, "component")]
     if diff.identical:
         out += ["", f"No differences between `{a}` and `{b}`."]
     out += ["", "<sub>platformctl diff-envs · offline plans (Pulumi mocks), no cloud calls</sub>", ""]

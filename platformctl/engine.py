@@ -324,7 +324,15 @@ def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, A
     logger = logging.getLogger(f"platformctl.engine.{id(warnings)}")
     logger.propagate = False
     logger.addHandler(warnings)
-    monitor = _make_monitor(recorder, mock_outputs.Ctx(region=cfg.region))
+    # The mocked AWS answers as the stack's account, and as the role it assumes (aws:assumeRoles) if any.
+    role = cfg.aws_settings.assume_roles[-1] if cfg.aws_settings.assume_roles else None
+    ctx = mock_outputs.Ctx(
+        region=cfg.region,
+        account=cfg.account,
+        role_arn=role.role_arn if role else None,
+        session_name=role.session_name if role else None,
+    )
+    monitor = _make_monitor(recorder, ctx)
 
     def program() -> None:
         added = str(project_dir) not in sys.path

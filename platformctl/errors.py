@@ -10,7 +10,7 @@ Exit codes (documented in the CLI's --help and README):
     2  bad usage or invalid stack config (the same lines as `platformctl plan`), a safety confirmation missing
     3  the pulumi CLI is missing (or too old)
     4  not logged in to a Pulumi backend (or no secrets passphrase)
-    5  no usable cloud (AWS) credentials
+    5  no usable cloud (AWS) credentials, or credentials of another account than the stack's
     6  stack not found
     7  the stack is locked by another update (after --retry attempts)
   130  interrupted (Ctrl-C)

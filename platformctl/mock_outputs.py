@@ -22,7 +22,18 @@ PARTITION = "aws"
 @dataclass(frozen=True)
 class Ctx:
     region: str
-    account: str = ACCOUNT_ID
+    account: str = ACCOUNT_ID  # the stack's platform:environment.account
+    # The identity the providers act as: an assumed role's ARN when the stack assumes one (aws:assumeRoles).
+    role_arn: str | None = None
+    session_name: str | None = None
+
+    @property
+    def caller_arn(self) -> str:
+        """What STS GetCallerIdentity answers: an assumed-role session, or (no role) an IAM user."""
+        if self.role_arn:
+            role_name = self.role_arn.rsplit("/", 1)[-1]
+            return f"arn:{PARTITION}:sts::{self.account}:assumed-role/{role_name}/{self.session_name or 'offline'}"
+        return f"arn:{PARTITION}:iam::{self.account}:user/offline"
 
 
 def _hex(seed: str, n: int = 17) -> str:
@@ -237,7 +248,7 @@ def invoke(token: str, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
     if token == "aws:index/getCallerIdentity:getCallerIdentity":
         return {
             "accountId": ctx.account,
-            "arn": f"arn:aws:iam::{ctx.account}:user/offline",
+            "arn": ctx.caller_arn,
             "userId": "AIDAOFFLINE",
             "id": ctx.account,
         }
@@ -260,14 +271,21 @@ def invoke(token: str, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
             "groupNames": [ctx.region],
         }
     if token == "aws:iam/getSessionContext:getSessionContext":
-        # The offline caller is an IAM user: its session context is itself.
-        arn = args.get("arn") or f"arn:aws:iam::{ctx.account}:user/offline"
+        # An IAM user's session context is itself; an assumed-role session's issuer is its role.
+        arn = args.get("arn") or ctx.caller_arn
+        issuer, session = arn, ""
+        if ":assumed-role/" in arn:
+            prefix, _, rest = arn.partition(":assumed-role/")
+            role_name, _, session = rest.partition("/")
+            # The issuer keeps the role's path, which the assumed-role ARN drops.
+            same = ctx.role_arn and ctx.role_arn.rsplit("/", 1)[-1] == role_name
+            issuer = ctx.role_arn if same else f"{prefix.replace(':sts::', ':iam::')}:role/{role_name}"
         return {
             "arn": arn,
-            "issuerArn": arn,
+            "issuerArn": issuer,
             "issuerId": "AIDAOFFLINE",
-            "issuerName": arn.rsplit("/", 1)[-1],
-            "sessionName": "",
+            "issuerName": issuer.rsplit("/", 1)[-1],
+            "sessionName": session,
             "id": arn,
         }
     return {}

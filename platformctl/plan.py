@@ -141,6 +141,7 @@ class Plan:
             "stack": self.stack,
             "environment": self.config.environment.name,
             "production": self.config.production,
+            "account": self.config.account,
             "region": self.config.region,
             "summary": self.summary(),
             "outputs": self.outputs,

@@ -168,6 +168,11 @@ def run_policy_check(
             _err(f"error: the program failed offline: {type(exc).__name__}: {exc}")
             return EXIT_FAIL
         timings["plan"] = time.perf_counter() - started
+        from platformctl.reachability import unreachable_warning
+
+        warning = unreachable_warning(plan)
+        if warning:
+            _err(warning)
 
         config_path = policy_config_path(project, short, plan.config.environment.name)
         try:

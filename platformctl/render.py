@@ -21,7 +21,7 @@ def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False) -> None:
     cfg = plan.config
     head = (
         f"[bold]{plan.project}[/] stack [bold]{plan.stack}[/] ({cfg.environment.name}"
-        f"{', production' if cfg.production else ''}, {cfg.region}): "
+        f"{', production' if cfg.production else ''}, account {cfg.account}, {cfg.region}): "
         f"{n} resources in {len(summary['byComponent'])} components, {len(summary['protected'])} protected "
         f"[dim]({elapsed:.2f}s offline, {n / elapsed if elapsed else 0:.0f} resources/s)[/]"
     )

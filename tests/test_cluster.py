@@ -252,7 +252,11 @@ def test_deployer_is_an_explicit_admin_and_the_k8s_provider_waits_for_it(plans, 
     plan = plans[stack]
     entry = own(plan, "aws:eks/accessEntry:AccessEntry")
     assoc = own(plan, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
-    assert entry.inputs["principalArn"] == assoc.inputs["principalArn"] == "arn:aws:iam::123456789012:user/offline"
+    # Both stacks deploy from their deploy runner: the deployer is its deploy role (test_deploy_runner.py); without
+    # one it is whoever runs `up` (test_account_guard.py).
+    deployer = plan.config.deploy_runner.deploy_role_arn
+    assert deployer == f"arn:aws:iam::123456789012:role/eks-platform-{stack}-deploy"
+    assert entry.inputs["principalArn"] == assoc.inputs["principalArn"] == deployer
     assert assoc.inputs["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
     assert assoc.inputs["accessScope"] == {"type": "cluster"}
     provider = own(plan, "pulumi:providers:kubernetes")

@@ -40,7 +40,9 @@ def step(workflow: dict, uses_prefix: str) -> dict:
 
 
 def test_workflow_uses_oidc_not_keys(workflow):
-    assert workflow["permissions"] == {"contents": "write", "id-token": "write"}
+    # Per job, never per workflow (tests/cli/test_workflows.py).
+    assert "permissions" not in workflow
+    assert job(workflow)["permissions"] == {"contents": "write", "id-token": "write"}
     creds = step(workflow, "aws-actions/configure-aws-credentials@")["with"]
     assert "aws-access-key-id" not in creds and "aws-secret-access-key" not in creds
     assert "secrets." not in WORKFLOW.read_text()

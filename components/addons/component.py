@@ -51,7 +51,8 @@ class AddonsArgs:
     cluster_name: pulumi.Input[str]
     # The EKS cluster: every add-on depends on it (the Kubernetes provider targets it).
     cluster: pulumi.Resource
-    k8s_provider: pulumi.ProviderResource
+    # None in a bootstrap run: Helm add-ons declare their role and Pod Identity association only.
+    k8s_provider: pulumi.ProviderResource | None
     vpc_id: pulumi.Input[str]
     # Add-ons pinned to the system pool wait for its node group; other pod-running add-ons for every group.
     # None before the node groups exist (phase "before-nodes": no add-on there needs nodes).
@@ -204,7 +205,7 @@ class Addons(pulumi.ComponentResource):
         self._log_groups = self._create_log_groups(enabled)
 
         self.role_arns: dict[str, pulumi.Output[str]] = {}
-        self._installed: dict[str, pulumi.Resource] = {}
+        self._installed: dict[str, pulumi.Resource | None] = {}
         summary: dict[str, Any] = {}
         for addon in order:
             spec = CATALOG[addon]
@@ -222,7 +223,7 @@ class Addons(pulumi.ComponentResource):
                 "roleArn": role_arn,
             }
 
-        if "aws-ebs-csi-driver" in self.enabled:
+        if "aws-ebs-csi-driver" in self.enabled and args.k8s_provider is not None:
             self._storage_classes()
 
         self.summary = summary
@@ -381,11 +382,13 @@ class Addons(pulumi.ComponentResource):
 
     def _helm_addon(
         self, spec: AddonSpec, ctx: pulumi.Output[AddonContext], role_arn: Any, enabled: frozenset[str]
-    ) -> pulumi.Resource:
+    ) -> pulumi.Resource | None:
         a = self._args
+        if a.k8s_provider is None:  # bootstrap run: the AWS side only (its role is declared already)
+            return self._pod_identity_association(spec, role_arn)
         on_k8s = pulumi.ResourceOptions(parent=self, provider=a.k8s_provider)
         deps: list[pulumi.Resource] = [a.cluster, *self._node_dependencies(spec), *self._agent(role_arn)]
-        deps += [self._installed[d] for d in dependencies(spec, enabled)]
+        deps += [r for d in dependencies(spec, enabled) if (r := self._installed[d]) is not None]
         deps += [g for n, g in self._log_groups.items() if n in spec.log_groups(_naming_context(a, spec))]
 
         if spec.own_namespace_ingress_ports is not None:
@@ -403,20 +406,10 @@ class Addons(pulumi.ComponentResource):
                 )
             deps.append(namespace)
 
-        sa = spec.service_account
-        if role_arn is not None and sa is not None:
-            # Pods get credentials only if the association exists when they are created.
-            deps.append(
-                aws.eks.PodIdentityAssociation(
-                    f"{self._prefix}-{spec.name}-pod-identity",
-                    cluster_name=a.cluster_name,
-                    namespace=sa.namespace,
-                    service_account=sa.name,
-                    role_arn=role_arn,
-                    tags=self._tags(f"{spec.name}-pod-identity"),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[a.cluster]),
-                )
-            )
+        # Pods get credentials only if the association exists when they are created.
+        association = self._pod_identity_association(spec, role_arn)
+        if association is not None:
+            deps.append(association)
 
         values = ctx.apply(spec.build_values)
         opts = pulumi.ResourceOptions(parent=self, provider=a.k8s_provider, depends_on=deps)
@@ -459,6 +452,20 @@ class Addons(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=a.k8s_provider, depends_on=[installed]),
             )
         return installed
+
+    def _pod_identity_association(self, spec: AddonSpec, role_arn: Any) -> aws.eks.PodIdentityAssociation | None:
+        a, sa = self._args, spec.service_account
+        if role_arn is None or sa is None:
+            return None
+        return aws.eks.PodIdentityAssociation(
+            f"{self._prefix}-{spec.name}-pod-identity",
+            cluster_name=a.cluster_name,
+            namespace=sa.namespace,
+            service_account=sa.name,
+            role_arn=role_arn,
+            tags=self._tags(f"{spec.name}-pod-identity"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[a.cluster]),
+        )
 
     # ----------------------------------------------------------------------------------------- storage
 

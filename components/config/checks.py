@@ -24,7 +24,7 @@ def semantic_problems(cfg: StackConfig) -> list[Problem]:
     """Every cross-field problem. `cfg` may be partial (sections that failed validation are missing):
     a check that needs a missing section is skipped, so structural and semantic problems show together."""
     out: list[Problem] = []
-    for check in (_network, _cluster, _node_pools, _karpenter, _data, _addons):
+    for check in (_network, _cluster, _node_pools, _karpenter, _data, _addons, _deploy_runner):
         try:
             out.extend(check(cfg))
         except MissingSection:
@@ -253,5 +253,59 @@ def _data(cfg: StackConfig) -> list[Problem]:
     if d.build_access is not None and d.registries is None:
         out.append(
             Problem(f"{key}.buildAccess", "needs platform:data.registries (the repositories the build role pushes to)")
+        )
+    return out
+
+
+def _deploy_runner(cfg: StackConfig) -> list[Problem]:
+    """An enabled runner needs its repository, connection and deploy role; its roles get access entries of their
+    own (the deploy role the deployer's), so they must be in the stack's account and in no other entry."""
+    r = cfg.deploy_runner
+    key = "platform:deployRunner"
+    if not r.enabled:
+        return []
+    out = [
+        Problem(f"{key}.{name}", "is required when enabled")
+        for name, value in (
+            ("githubRepository", r.github_repository),
+            ("connectionArn", r.connection_arn),
+            ("deployRoleArn", r.deploy_role_arn),
+        )
+        if value is None
+    ]
+    account = cfg.environment.account
+    access = cfg.cluster.access
+    listed = {
+        **{a: f"readOnlyRoleArns[{i}]" for i, a in enumerate(access.read_only_role_arns)},
+        **{t.role_arn: f"teams[{i}].roleArn" for i, t in enumerate(access.teams)},
+        **{a: f"adminRoleArns[{i}]" for i, a in enumerate(access.admin_role_arns)},
+    }
+    for name, arn in (("deployRoleArn", r.deploy_role_arn), ("readRoleArn", r.read_role_arn)):
+        if arn is None:
+            continue
+        if arn.split(":")[4] != account:
+            out.append(Problem(f"{key}.{name}", f"is a role of another account than {account}", arn))
+        where = listed.get(arn)
+        if where and not (name == "deployRoleArn" and not access.deployer_admin and where.startswith("admin")):
+            out.append(
+                Problem(
+                    f"{key}.{name}",
+                    f"already has an access entry as platform:cluster.access.{where} (one access entry per role)",
+                    arn,
+                )
+            )
+    if r.read_role_arn is not None and r.read_role_arn == r.deploy_role_arn:
+        out.append(
+            Problem(f"{key}.readRoleArn", "must differ from deployRoleArn (read-only jobs get read-only access)")
+        )
+    if r.deploy_role_arn is not None and not access.deployer_admin and r.deploy_role_arn not in access.admin_role_arns:
+        out.append(
+            Problem(
+                "platform:cluster.access.deployerAdmin",
+                "is false, so the runner's deploy role (platform:deployRunner.deployRoleArn) would get no access to "
+                "the cluster: set it to true (the role gets the deployer's admin entry) or list the role in "
+                "adminRoleArns",
+                False,
+            )
         )
     return out

@@ -24,8 +24,11 @@ from components import netmath
 
 from . import checks
 from .addons import AddonsConfig
+from .aws import AwsSettings, aws_settings
 from .cluster import ClusterConfig
+from .cost import CostConfig
 from .data import DataConfig
+from .deploy_runner import DeployRunnerConfig
 from .environment import EnvironmentConfig, TagsConfig
 from .gitops import GitOpsConfig
 from .karpenter import KarpenterConfig
@@ -47,23 +50,22 @@ SECTIONS: dict[str, tuple[Any, bool]] = {
     "addons": (AddonsConfig, False),
     "gitops": (GitOpsConfig, False),
     "data": (DataConfig, False),
+    "deployRunner": (DeployRunnerConfig, False),
+    # Usage assumptions of `platformctl cost` (the program never reads them).
+    "cost": (CostConfig, False),
 }
 # Secrets are separate keys set with `pulumi config set --secret platform:<key> ...`; never plain values.
 SECRET_KEYS: dict[str, str] = {
     "gitopsRepoToken": "token (or password) Argo CD uses to read platform:gitops.repoUrl",
 }
+# Flags platformctl sets for one run (in a temporary copy of the stack file, `pulumi up --config-file`); never
+# written in Pulumi.<stack>.yaml (platformctl refuses them there).
+RUN_FLAGS: dict[str, str] = {
+    "bootstrap": "set by `platformctl up STACK --bootstrap` (and `plan --bootstrap`): declare only the AWS part of the "
+    "stack, no Kubernetes resource, for the first deploy of a stack whose cluster CI cannot reach yet",
+}
 # Namespaces of other providers/tools that may appear in a stack file without being validated here.
 PASS_THROUGH_NAMESPACES = ("pulumi", "kubernetes", "random", "eks")
-AWS_KEYS = (
-    "region",
-    "profile",
-    "allowedAccountIds",
-    "assumeRole",
-    "skipMetadataApiCheck",
-    "skipCredentialsValidation",
-    "skipRequestingAccountId",
-    "defaultTags",
-)
 
 _ADAPTERS: dict[str, TypeAdapter] = {}
 
@@ -88,7 +90,7 @@ class SecretValue:
 class _PartialConfig:
     """The sections that validated, under StackConfig's attribute names; reading another raises MissingSection."""
 
-    _ATTRS = {"node_pools": "nodePools"}
+    _ATTRS = {"node_pools": "nodePools", "deploy_runner": "deployRunner"}
 
     def __init__(self, parsed: dict[str, Any], region: Any, stack: str):
         self._parsed, self.region, self.stack = parsed, region, stack
@@ -117,6 +119,26 @@ class StackConfig:
     secrets: dict[str, SecretValue] = field(default_factory=dict)
     aws: dict[str, Any] = field(default_factory=dict)
     karpenter: KarpenterConfig = field(default_factory=KarpenterConfig)
+    # The validated aws: keys the program passes to its providers (components/config/aws.py).
+    aws_settings: AwsSettings = field(default_factory=AwsSettings)
+    deploy_runner: DeployRunnerConfig = field(default_factory=DeployRunnerConfig)
+    # platform:bootstrap (RUN_FLAGS): only the AWS part, no Kubernetes resource.
+    bootstrap: bool = False
+
+    @property
+    def deployer_role_arn(self) -> str | None:
+        """The role in-cluster resources are applied as, when the config fixes it: the role the providers assume
+        (aws:assumeRoles), else the deploy runner's deploy role (CI deploys act as it). None: whoever runs `up`."""
+        if self.aws_settings.role_arn:
+            return self.aws_settings.role_arn
+        return self.deploy_runner.deploy_role_arn if self.deploy_runner.enabled else None
+
+    @property
+    def account(self) -> str:
+        """The AWS account this stack deploys into (platform:environment.account)."""
+        return self.environment.account
+
+    cost: CostConfig = field(default_factory=CostConfig)
 
     @property
     def production(self) -> bool:
@@ -189,6 +211,7 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
     sections: dict[str, Any] = {}
     secrets: dict[str, SecretValue] = {}
     aws: dict[str, Any] = {}
+    flags: dict[str, bool] = {}
     for full_key, value in values.items():
         ns, _, key = full_key.partition(":")
         if ns == NAMESPACE:
@@ -201,6 +224,11 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
                             full_key, f"must be a secret: set it with `pulumi config set --secret {full_key} <value>`"
                         )
                     )
+            elif key in RUN_FLAGS:
+                if value in (True, "true", False, "false"):
+                    flags[key] = value in (True, "true")
+                else:
+                    problems.append(Problem(full_key, "must be true or false", value))
             elif key in SECTIONS:
                 if _is_secure(value) or isinstance(value, SecretValue):
                     problems.append(
@@ -209,7 +237,7 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
                 else:
                     sections[key] = value
             else:
-                hint = difflib.get_close_matches(key, [*SECTIONS, *SECRET_KEYS], n=1)
+                hint = difflib.get_close_matches(key, [*SECTIONS, *SECRET_KEYS, *RUN_FLAGS], n=1)
                 problems.append(
                     Problem(
                         full_key,
@@ -223,9 +251,7 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
                     )
                 )
         elif ns == "aws":
-            if key not in AWS_KEYS:
-                problems.append(Problem(full_key, f"unknown aws provider key; allowed: {', '.join(AWS_KEYS)}", value))
-            aws[key] = value
+            aws[key] = value  # checked below, with the stack's account (components/config/aws.py)
         elif ns in PASS_THROUGH_NAMESPACES:
             continue
         else:
@@ -253,6 +279,10 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
         except ValidationError as exc:
             problems.extend(_problems_from(section, exc))
 
+    environment = parsed.get("environment")
+    settings, aws_problems = aws_settings(aws, environment.account if environment is not None else None)
+    problems.extend(aws_problems)
+
     if len(parsed) < len(SECTIONS) or problems:
         # Still run the cross-field checks whose sections are valid, so every problem shows at once.
         problems.extend(checks.semantic_problems(_PartialConfig(parsed, region, stack)))
@@ -269,8 +299,12 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
         gitops=parsed["gitops"],
         data=parsed["data"],
         karpenter=parsed["karpenter"],
+        deploy_runner=parsed["deployRunner"],
+        bootstrap=flags.get("bootstrap", False),
+        cost=parsed["cost"],
         secrets=secrets,
         aws=aws,
+        aws_settings=settings,
     )
     problems.extend(checks.semantic_problems(cfg))
     if not problems:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -95,9 +98,63 @@ class FakePulumi:
         return json.loads((self.state / "backend.json").read_text())
 
 
+class _StsHandler(BaseHTTPRequestHandler):
+    """STS's query protocol, GetCallerIdentity only: answers as `server.identity` (account, arn)."""
+
+    def do_POST(self) -> None:
+        body = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
+        if body.get("Action") != ["GetCallerIdentity"]:
+            self.send_error(400, "only GetCallerIdentity")
+            return
+        account, arn = self.server.identity  # type: ignore[attr-defined]
+        payload = (
+            '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+            f"<Arn>{arn}</Arn><UserId>AIDAFAKESTS</UserId><Account>{account}</Account></GetCallerIdentityResult>"
+            "<ResponseMetadata><RequestId>fake-sts</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+        ).encode()
+        self.server.calls += 1  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def _sts_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _StsHandler)
+    server.identity = ("123456789012", "arn:aws:iam::123456789012:user/ci")  # type: ignore[attr-defined]
+    server.calls = 0  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
 @pytest.fixture
-def fake_pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePulumi:
-    """A fake `pulumi` first on PATH, run with this interpreter (it streams events over gRPC like the real CLI)."""
+def fake_sts(_sts_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """botocore's STS pointed at a local GetCallerIdentity (AWS_ENDPOINT_URL_STS) with dummy credentials, for this
+    process and the platformctl subprocesses it starts: the account check of the real-stack commands passes as
+    the stacks' account (set `fake_sts.identity = (account, arn)` to answer otherwise)."""
+    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.delenv("AWS_WEB_IDENTITY_TOKEN_FILE", raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", f"http://127.0.0.1:{_sts_server.server_port}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKEFAKE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    _sts_server.identity = ("123456789012", "arn:aws:iam::123456789012:user/ci")
+    return _sts_server
+
+
+@pytest.fixture
+def fake_pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_sts) -> FakePulumi:
+    """A fake `pulumi` first on PATH, run with this interpreter (it streams events over gRPC like the real CLI); AWS
+    answers the account check as the stacks' account (`fake_sts`)."""
     bin_dir = tmp_path / "bin"
     state = tmp_path / "fake-state"
     bin_dir.mkdir()

@@ -23,7 +23,8 @@ REQUIRED = {
     "Makefile",
     "uv.lock",
 }
-ALLOWED_EXTRA = {".ci", ".github", ".gitignore", ".git"}
+# .pulumi-version: the Pulumi CLI release every workflow installs (pulumi/actions pulumi-version-file).
+ALLOWED_EXTRA = {".ci", ".github", ".gitignore", ".git", ".pulumi-version"}
 
 
 def tracked_top_level() -> set[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, RootModel
 
-from components.config.stack import SECRET_KEYS, SECTIONS
+from components.config.stack import RUN_FLAGS, SECRET_KEYS, SECTIONS
 from platformctl.docs import current_block, diagram_block
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ def test_every_config_key_is_documented():
         keys = _keys(tp) - words
         if keys:
             missing[section] = sorted(keys)
-    for key in SECRET_KEYS:
+    for key in [*SECRET_KEYS, *RUN_FLAGS]:
         assert f"platform:{key}" in README
     assert not missing, f"config keys missing from README.md: {missing}"
 

@@ -21,6 +21,8 @@ writes to `--event-log`, parsed by `pulumi.automation.events.EngineEvent.from_js
 the stack's short name. They are delivered the way the real CLI delivers them: over the Automation API's gRPC
 `pulumirpc.Events/StreamEvents` service when `--event-log tcp://...`, else appended to the given file.
 
+With `--config-file F` (the bootstrap run's copy of the stack file), the text of F is recorded with the call.
+
 Commands answered: version; stack select/init/ls/output/history/export; state unprotect; preview; up;
 refresh (and --preview-only); destroy; cancel; whoami. SIGINT during an operation behaves like the CLI: the
 first one finishes the operations "in flight" and exits with "update canceled", the second exits at once.
@@ -67,7 +69,11 @@ SCENARIO = load("scenario.json", {})
 
 
 def record(argv: list[str], name: str = "calls.jsonl") -> None:
-    line = json.dumps({"argv": argv, "cwd": os.getcwd(), "pid": os.getpid(), "t": time.time()})
+    entry = {"argv": argv, "cwd": os.getcwd(), "pid": os.getpid(), "t": time.time()}
+    config_file = flag(argv, "--config-file")
+    if config_file and name == "calls.jsonl":  # the file is temporary: keep what the command was given
+        entry["configFile"] = Path(config_file).read_text() if Path(config_file).is_file() else None
+    line = json.dumps(entry)
     with open(STATE / name, "a", encoding="utf-8") as f:
         f.write(line + "\n")
 
