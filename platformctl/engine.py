@@ -358,7 +358,8 @@ def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, A
             then=lambda _: _stack_outputs(settings.get_root_resource()),
             logger=logger,
         )
-    except pulumi.RunError as exc:
+    except (pulumi.RunError, mock_outputs.UnmodelledError) as exc:
+        # UnmodelledError: the program asked something the offline engine cannot answer faithfully.
         raise ProgramRefused(str(exc)) from None
 
     for r in recorder.resources:

@@ -1,9 +1,14 @@
-"""Realistic fake outputs for the offline engine: IDs and ARNs in AWS's real formats.
+"""The offline engine's answers: what each resource returns and what each invoke (data source) answers.
 
-The offline plan runs the real program under Pulumi's mocks; what a resource "returns" comes from
-here. Values are deterministic (hashed from the resource's type and name) so plans are stable and
-diffable. Add a type-specific builder to `EXTRA_OUTPUTS` when a component reads an output that is
-not one of its inputs (the way the cloud would compute it).
+The offline plan runs the real program under Pulumi's mocks; what a resource "returns" comes from here. Values are
+deterministic (hashed from the resource's type and name) so plans are stable and diffable: IDs and ARNs in AWS's
+real formats, inputs echoed as the providers return them. Invokes answer from real data only (the stack's config,
+the AWS SDK's partition data in components/aws_partitions.py); an invoke not modelled here is an error, never an
+empty answer.
+
+`CONTRACT` below is the mock contract: every output and invoke result the program reads, and where its offline
+answer comes from. tests/test_mock_contract.py records what the program reads in every stack and fails when it reads
+something not listed (add the answer here, from a real source, and list it), or when a listed answer is missing.
 """
 
 from __future__ import annotations
@@ -14,9 +19,74 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from components import aws_partitions
+
 ACCOUNT_ID = "123456789012"
 FAKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
-PARTITION = "aws"
+
+# ------------------------------------------------------------------------------------------------ the contract
+
+_ID = (
+    "the resource ID: physical_id (AWS's format per type: vpc-/subnet-/sg-<17 hex>, the KMS key's UUID, else the name)"
+)
+_ARN = "computed: ARN_FORMAT for the type (partition, Region, the stack's account, physical name or ID)"
+_NAME = "the `name` input, else Pulumi's auto-name <resource name>-<7 hex>"
+CONTRACT: dict[str, dict[str, str]] = {
+    # Resources (type token -> output property -> where the offline answer comes from). Every custom resource's
+    # `id` is also read: physical_id. Not listed: outputs the program passes on without reading (echoed inputs).
+    "aws:cloudwatch/eventRule:EventRule": {"arn": _ARN, "name": _NAME},
+    "aws:cloudwatch/logGroup:LogGroup": {"arn": _ARN, "name": _NAME},
+    "aws:codebuild/project:Project": {"name": _NAME},
+    "aws:ec2/launchTemplate:LaunchTemplate": {"latestVersion": "computed: 1 (a new template's first version)"},
+    "aws:ecr/repository:Repository": {
+        "arn": _ARN,
+        "name": _NAME,
+        "repositoryUrl": "computed: <account>.dkr.ecr.<region>.amazonaws.com/<name>",
+    },
+    "aws:eks/accessEntry:AccessEntry": {"principalArn": "the input"},
+    "aws:eks/nodeGroup:NodeGroup": {
+        "nodeGroupName": "the input, else the prefix plus 26 hex (AWS appends a unique suffix)"
+    },
+    "aws:iam/instanceProfile:InstanceProfile": {"arn": _ARN, "name": _NAME},
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": {"arn": "computed: oidc-provider/<url without scheme>"},
+    "aws:iam/role:Role": {"arn": _ARN, "name": _NAME},
+    "aws:kms/key:Key": {"arn": _ARN, "keyId": "computed: a UUID (the key's ID)"},
+    "aws:rds/instance:Instance": {
+        "address": "computed: <identifier>.<12 hex>.<region>.rds.amazonaws.com",
+        "masterUserSecrets": "computed: one secret (secretArn rds!db-<uuid>, the input kmsKeyId, active)",
+    },
+    "aws:rds/parameterGroup:ParameterGroup": {"name": _NAME},
+    "aws:rds/subnetGroup:SubnetGroup": {"name": _NAME},
+    "aws:sqs/queue:Queue": {"arn": _ARN, "url": "computed: https://sqs.<region>.amazonaws.com/<account>/<name>"},
+    "random:index/randomPassword:RandomPassword": {
+        "result": "computed: a stand-in (never a real secret; always masked)",
+        "bcryptHash": "computed: a stand-in",
+    },
+    # A remote component: its outputs are the construct state of the pulumi-eks model, computed from the mocked
+    # outputs of the children it registers (platformctl/eks_model.py).
+    "eks:index:Cluster": dict.fromkeys(
+        (
+            "clusterSecurityGroupId",
+            "kubeconfig",
+            "kubeconfigJson",
+            "nodeSecurityGroupId",
+            "oidcIssuer",
+            "oidcProviderArn",
+        ),
+        "model: platformctl/eks_model.py construct state",
+    ),
+    # Invokes (token -> result property -> source).
+    "aws:index/getAvailabilityZones:getAvailabilityZones": {"names": "the Region's zones (see invoke())"},
+    "aws:index/getCallerIdentity:getCallerIdentity": {
+        "accountId": "the stack's platform:environment.account",
+        "arn": "an IAM user of that account, or the session of the role the stack assumes (aws:assumeRoles)",
+    },
+    "aws:index/getPartition:getPartition": {"partition": "the Region's partition (components/aws_partitions.py)"},
+    "aws:index/getRegion:getRegion": {"region": "the stack's aws:region, a Region of components/aws_partitions.py"},
+    "aws:iam/getSessionContext:getSessionContext": {
+        "issuerArn": "the caller's ARN, or for an assumed-role session its role (with the path the stack configures)"
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -28,12 +98,28 @@ class Ctx:
     session_name: str | None = None
 
     @property
+    def aws_region(self) -> aws_partitions.Region:
+        known = aws_partitions.region(self.region)
+        if known is None:  # the config refuses such a Region before anything runs
+            raise UnmodelledError(f"{self.region!r} is not an AWS Region ({aws_partitions.source()})")
+        return known
+
+    @property
+    def partition(self) -> str:
+        return self.aws_region.partition
+
+    @property
     def caller_arn(self) -> str:
         """What STS GetCallerIdentity answers: an assumed-role session, or (no role) an IAM user."""
+        p = self.partition
         if self.role_arn:
             role_name = self.role_arn.rsplit("/", 1)[-1]
-            return f"arn:{PARTITION}:sts::{self.account}:assumed-role/{role_name}/{self.session_name or 'offline'}"
-        return f"arn:{PARTITION}:iam::{self.account}:user/offline"
+            return f"arn:{p}:sts::{self.account}:assumed-role/{role_name}/{self.session_name or 'offline'}"
+        return f"arn:{p}:iam::{self.account}:user/offline"
+
+
+class UnmodelledError(Exception):
+    """The program asked the offline engine something it has no real answer for (a real preview would ask AWS)."""
 
 
 def _hex(seed: str, n: int = 17) -> str:
@@ -221,7 +307,7 @@ def new_resource(type_token: str, name: str, inputs: dict[str, Any], ctx: Ctx) -
         fmt = ARN_FORMAT.get(type_token)
         if fmt:
             arn = fmt.format(
-                p=PARTITION,
+                p=ctx.partition,
                 a=ctx.account,
                 r=ctx.region,
                 name=physical_name,
@@ -232,7 +318,7 @@ def new_resource(type_token: str, name: str, inputs: dict[str, Any], ctx: Ctx) -
             )
         else:
             service, resource = _service_and_resource(type_token)
-            arn = f"arn:{PARTITION}:{service}:{ctx.region}:{ctx.account}:{resource}/{rid}"
+            arn = f"arn:{ctx.partition}:{service}:{ctx.region}:{ctx.account}:{resource}/{rid}"
         outputs.setdefault("arn", arn)
         outputs.setdefault("name", physical_name)
         outputs.setdefault("ownerId", ctx.account)
@@ -243,49 +329,72 @@ def new_resource(type_token: str, name: str, inputs: dict[str, Any], ctx: Ctx) -
     return rid, outputs
 
 
+def _caller_identity(args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    return {"accountId": ctx.account, "arn": ctx.caller_arn, "userId": "AIDAOFFLINE", "id": ctx.account}
+
+
+def _region(args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    # The provider answers the Region it is configured with (or the one asked for), and its description. `endpoint`
+    # is not answered: nothing reads it, and its value is not in the data here.
+    name = args.get("region") or args.get("name") or ctx.region
+    known = aws_partitions.region(name)
+    if known is None:
+        raise UnmodelledError(f"getRegion: {name!r} is not an AWS Region ({aws_partitions.source()})")
+    return {"name": name, "region": name, "id": name, "description": known.description}
+
+
+def _partition(args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    # `reverseDnsPrefix` is not answered: nothing reads it.
+    r = ctx.aws_region
+    return {"partition": r.partition, "dnsSuffix": r.dns_suffix, "id": r.partition}
+
+
+def _availability_zones(args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    letters = "abcdef"
+    return {
+        "names": [f"{ctx.region}{c}" for c in letters],
+        "zoneIds": [f"euw1-az{i + 1}" for i in range(6)],
+        "id": ctx.region,
+        "groupNames": [ctx.region],
+    }
+
+
+def _session_context(args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    # An IAM user's session context is itself; an assumed-role session's issuer is its role.
+    arn = args.get("arn") or ctx.caller_arn
+    issuer, session = arn, ""
+    if ":assumed-role/" in arn:
+        prefix, _, rest = arn.partition(":assumed-role/")
+        role_name, _, session = rest.partition("/")
+        # The issuer keeps the role's path, which the assumed-role ARN drops.
+        same = ctx.role_arn and ctx.role_arn.rsplit("/", 1)[-1] == role_name
+        issuer = ctx.role_arn if same else f"{prefix.replace(':sts::', ':iam::')}:role/{role_name}"
+    return {
+        "arn": arn,
+        "issuerArn": issuer,
+        "issuerId": "AIDAOFFLINE",
+        "issuerName": issuer.rsplit("/", 1)[-1],
+        "sessionName": session,
+        "id": arn,
+    }
+
+
+INVOKES: dict[str, Callable[[dict[str, Any], Ctx], dict[str, Any]]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
+    "aws:index/getRegion:getRegion": _region,
+    "aws:index/getPartition:getPartition": _partition,
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+    "aws:iam/getSessionContext:getSessionContext": _session_context,
+}
+
+
 def invoke(token: str, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-    """Data-source answers. Unknown invokes return {} (the engine records them)."""
-    if token == "aws:index/getCallerIdentity:getCallerIdentity":
-        return {
-            "accountId": ctx.account,
-            "arn": ctx.caller_arn,
-            "userId": "AIDAOFFLINE",
-            "id": ctx.account,
-        }
-    if token == "aws:index/getRegion:getRegion":
-        return {
-            "name": ctx.region,
-            "region": ctx.region,
-            "id": ctx.region,
-            "description": ctx.region,
-            "endpoint": f"ec2.{ctx.region}.amazonaws.com",
-        }
-    if token == "aws:index/getPartition:getPartition":
-        return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
-    if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-        letters = "abcdef"
-        return {
-            "names": [f"{ctx.region}{c}" for c in letters],
-            "zoneIds": [f"euw1-az{i + 1}" for i in range(6)],
-            "id": ctx.region,
-            "groupNames": [ctx.region],
-        }
-    if token == "aws:iam/getSessionContext:getSessionContext":
-        # An IAM user's session context is itself; an assumed-role session's issuer is its role.
-        arn = args.get("arn") or ctx.caller_arn
-        issuer, session = arn, ""
-        if ":assumed-role/" in arn:
-            prefix, _, rest = arn.partition(":assumed-role/")
-            role_name, _, session = rest.partition("/")
-            # The issuer keeps the role's path, which the assumed-role ARN drops.
-            same = ctx.role_arn and ctx.role_arn.rsplit("/", 1)[-1] == role_name
-            issuer = ctx.role_arn if same else f"{prefix.replace(':sts::', ':iam::')}:role/{role_name}"
-        return {
-            "arn": arn,
-            "issuerArn": issuer,
-            "issuerId": "AIDAOFFLINE",
-            "issuerName": issuer.rsplit("/", 1)[-1],
-            "sessionName": session,
-            "id": arn,
-        }
-    return {}
+    """A data source's answer, from real data (see CONTRACT). An invoke not modelled here is an error: a real
+    preview would ask AWS, and an empty answer would be invented."""
+    answer = INVOKES.get(token)
+    if answer is None:
+        raise UnmodelledError(
+            f"the offline engine has no answer for the invoke {token}: add one from a real source to "
+            "platformctl/mock_outputs.py (INVOKES, CONTRACT)"
+        )
+    return answer(args, ctx)

@@ -106,15 +106,6 @@ def test_no_remote_component_is_left_unexpanded_while_its_expander_was_available
 # ------------------------------------------------------------------------------------------------ the engine
 
 
-def run_program(body, env=None):
-    """A program body under the recording monitor, as platformctl.engine runs __main__.py."""
-    region = "eu-west-1"
-    recorder = engine._Recorder(region=region, config={"aws:region": region}, env=env or {})
-    monitor = engine._make_monitor(recorder, mock_outputs.Ctx(region=region))
-    engine.run_with_mocks(body, monitor.mocks, project="t", stack="t", monitor=monitor, config={"aws:region": region})
-    return recorder
-
-
 def cluster_program(transform=None, **args):
     def body():
         import pulumi
@@ -141,7 +132,7 @@ def cluster_program(transform=None, **args):
     return body
 
 
-def test_an_input_outside_the_model_leaves_the_cluster_unexpanded_with_unknown_outputs():
+def test_an_input_outside_the_model_leaves_the_cluster_unexpanded_with_unknown_outputs(run_program):
     recorder = run_program(cluster_program(fargate=True))
     (expansion,) = recorder.expansions
     assert expansion.status == "not-expanded" and expansion.reason == "input fargate is not modelled"
@@ -153,7 +144,7 @@ def test_an_input_outside_the_model_leaves_the_cluster_unexpanded_with_unknown_o
     assert reader.inputs["vpcId"] == engine.UNKNOWN_PLACEHOLDER  # never invented
 
 
-def test_what_the_provider_refuses_fails_the_expansion():
+def test_what_the_provider_refuses_fails_the_expansion(run_program):
     recorder = run_program(cluster_program(endpoint_public_access=False, public_access_cidrs=["10.0.0.0/8"]))
     (expansion,) = recorder.expansions
     assert expansion.status == "failed"
@@ -161,7 +152,7 @@ def test_what_the_provider_refuses_fails_the_expansion():
     assert not [r for r in recorder.resources if r.type == "aws:eks/cluster:Cluster"]
 
 
-def test_transforms_act_on_the_children():
+def test_transforms_act_on_the_children(run_program):
     def tag_everything(args):
         import pulumi
 
@@ -176,7 +167,7 @@ def test_transforms_act_on_the_children():
     assert reader.inputs["vpcId"].startswith("sg-")  # the children's outputs, not invented
 
 
-def test_a_transform_changing_an_option_the_model_does_not_record_is_not_expanded():
+def test_a_transform_changing_an_option_the_model_does_not_record_is_not_expanded(run_program):
     def move_provider(args):
         import pulumi
 
@@ -197,7 +188,7 @@ def test_a_transform_changing_an_option_the_model_does_not_record_is_not_expande
     assert expansion.status == "not-expanded" and "custom_timeouts" in expansion.reason
 
 
-def test_other_remote_components_are_recorded_unexpanded():
+def test_other_remote_components_are_recorded_unexpanded(run_program):
     def body():
         import pulumi_eks as eks
 
