@@ -195,7 +195,7 @@ class Outcome:
 def unexpanded(monitor: Any, request: Any, raw_inputs: dict[str, Any], expansion: RemoteExpansion) -> Outcome:
     """A remote component recorded without children: what an analyzer sees of it (no inputs), the program's request
     kept as `remote_inputs`, its outputs unknown."""
-    from platformctl.engine import plain
+    from platformctl.engine import plain, request_options
 
     urn = monitor.make_urn(request.parent, request.type, request.name)
     component = PlanResource(
@@ -209,14 +209,7 @@ def unexpanded(monitor: Any, request: Any, raw_inputs: dict[str, Any], expansion
         dependencies=sorted(set(request.dependencies)),
         property_dependencies={},
         inputs={},
-        options={
-            "protect": bool(request.protect),
-            "retainOnDelete": bool(request.retainOnDelete),
-            "deleteBeforeReplace": bool(request.deleteBeforeReplace),
-            "ignoreChanges": sorted(request.ignoreChanges),
-            "replaceOnChanges": sorted(request.replaceOnChanges),
-            "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
-        },
+        options=request_options(request),
         remote_inputs=plain(raw_inputs),
     )
     return Outcome(urn, {}, {}, [component], [], expansion, failed=True)

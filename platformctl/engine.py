@@ -159,14 +159,7 @@ def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx):
                 dependencies=sorted(set(request.dependencies)),
                 property_dependencies=prop_deps,
                 inputs=inputs,
-                options={
-                    "protect": bool(request.protect),
-                    "retainOnDelete": bool(request.retainOnDelete),
-                    "deleteBeforeReplace": bool(request.deleteBeforeReplace),
-                    "ignoreChanges": sorted(request.ignoreChanges),
-                    "replaceOnChanges": sorted(request.replaceOnChanges),
-                    "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
-                },
+                options=request_options(request),
             )
             if request.type == "pulumi:providers:aws":
                 recorder.provider_tags[response.urn] = _provider_default_tags(inputs)
@@ -193,6 +186,18 @@ def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx):
             )
 
     return RecordingMonitor(PlanMocks())
+
+
+def request_options(request: Any) -> dict[str, Any]:
+    """The resource options of a RegisterResource request, as the plan records them."""
+    return {
+        "protect": bool(request.protect),
+        "retainOnDelete": bool(request.retainOnDelete),
+        "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+        "ignoreChanges": sorted(request.ignoreChanges),
+        "replaceOnChanges": sorted(request.replaceOnChanges),
+        "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+    }
 
 
 def _runtime_config(values: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
