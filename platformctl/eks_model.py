@@ -30,15 +30,20 @@ Verified against the real implementation (outside the repository, nothing of it 
 nodejs/eks at v4.3.0, dependencies from npm at the locked versions (@pulumi/kubernetes 4.19.0 is not on the npm
 registry reachable here; 4.18.1 and 4.21.1 have byte-identical `provider.js` and `utilities.js`, 4.21.1 was used),
 compiled with its tsconfig, and its Cluster run through `cmd/provider/cluster.ts`'s construct exactly as
-`provider/server.ts` calls it (inputs through `deserializeInputs` with the property dependencies, options rebuilt
-the same way) under the Node.js SDK's mocks, with every resource and invoke answered by this project's
-platformctl/mock_outputs.py. Every registration (type, name, parent, custom, inputs, property dependencies,
-dependencies, provider, providers, protect, ignoreChanges, retainOnDelete, aliases), every invoke and the construct
-state with its dependencies were compared with this model for the prod and dev stacks' requests: they are equal
-(tests/test_eks_model.py holds the prod comparison as a fixture this project wrote from that run). Two things were
-stubbed in that run and are not modelled here: the OIDC thumbprint (fetched over TLS from
-https://oidc.eks.<region>.<dnsSuffix> even in a preview; offline it is unknown) and the `aws` CLI version check
-(createCore requires aws-cli >= 2.7.0 or >= 1.24.0 on the deploying machine).
+`provider/server.ts` calls it (inputs through `deserializeInputs` with the request's property dependencies, options
+rebuilt the same way, the aws provider rehydrated from the providers map) under the Node.js SDK's mocks, every
+resource and invoke answered by this project's platformctl/mock_outputs.py. Compared with this model, after the
+engine's step (the program's transform applied): every registration (type, name, parent, custom, inputs, property
+dependencies, dependencies, provider, protect, ignoreChanges, retainOnDelete, deleteBeforeReplace, aliases), the
+invokes and the construct state with its dependencies, for the prod and dev stacks' requests and for variants
+(providerCredentialOpts with a role and a profile, AWS_PROFILE and aws:profile defaults, PULUMI_K8S_* environment
+defaults, enableConfigMapMutable, tags and clusterTags, subnetIds instead of public/private, IPv6, no OIDC provider,
+access entries with a username, tags and integer-like keys, publicAccessCidrs with the public endpoint off): equal
+(the last fails in both with the same message). Stubbed in that run, and not modelled here: the OIDC thumbprint
+(fetched over TLS from https://oidc.eks.<region>.<dnsSuffix> even in a preview; unknown offline), the `aws` CLI
+version check (createCore requires aws-cli >= 2.7.0 or >= 1.24.0 on the deploying machine) and the public
+endpoint's /healthz wait outside a preview (it delays an output, registers nothing). tests/test_eks_model.py holds
+hand-written expectations for the same facts.
 
 Not modelled (the cluster is then "not expanded (input X is not modelled)", never silently wrong): the default
 node group and instance roles, Fargate, EKS Auto Mode, storage classes, the VPC CNI, kube-proxy and CoreDNS
@@ -525,7 +530,7 @@ class _Cluster:
         network = None
         cidr, family = self.arg("kubernetesServiceIpAddressRange"), self.arg("ipFamily")
         if _truthy(cidr) or _truthy(family):
-            fam = _value(family) or "ipv4"
+            fam = "ipv4" if family is None else family.value  # a default parameter: only when undefined
             network = Val(
                 {"serviceIpv4Cidr": _value(cidr) if fam == "ipv4" else None, "ipFamily": fam}, _deps(cidr, family)
             )
