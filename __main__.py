@@ -29,6 +29,8 @@ try:
 except ConfigError as exc:
     # One line per problem, no traceback, nothing declared.
     raise pulumi.RunError("invalid stack config:\n" + "\n".join(exc.lines)) from None
+for warning in cfg.warnings:  # allowed, but probably a mistake: shown by `pulumi up` and `platformctl plan`
+    pulumi.log.warn(warning.line())
 
 env = cfg.environment.name
 cluster_name = naming.cluster_name(env)

@@ -24,6 +24,7 @@ import pulumi_kubernetes as k8s
 from components import karpenter_iam, naming
 from components.charts import chart_source
 from components.cluster import Cluster
+from components.config import accelerators
 from components.config.karpenter import KarpenterConfig, KarpenterNodePool
 from components.config.node_pools import POOL_LABEL, SYSTEM_POOL, SYSTEM_TAINT
 from components.node_pools import node_role
@@ -94,18 +95,25 @@ def node_pool_spec(pool: KarpenterNodePool, node_class: str = NODE_CLASS) -> dic
         requirements.append(
             {"key": "karpenter.k8s.aws/instance-generation", "operator": "Gt", "values": [str(pool.min_generation - 1)]}
         )
+    labels = {**pool.labels, POOL_LABEL: pool.name}
+    taints = [{"key": t.key, "effect": t.effect, **({"value": t.value} if t.value else {})} for t in pool.taints]
+    if pool.accelerator:
+        # Only instances with this accelerator; tainted with its resource so only pods that ask for it land there.
+        key, value = accelerators.KARPENTER_REQUIREMENT[pool.accelerator]
+        requirements.append({"key": key, "operator": "In", "values": [value]})
+        labels[accelerators.LABEL] = pool.accelerator
+        if not any(t["key"] == accelerators.RESOURCES[pool.accelerator] for t in taints):
+            taints.append(accelerators.taint(pool.accelerator))
     template_spec: dict[str, Any] = {
         "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": node_class},
         "requirements": requirements,
         "expireAfter": pool.expire_after,
     }
-    if pool.taints:
-        template_spec["taints"] = [
-            {"key": t.key, "effect": t.effect, **({"value": t.value} if t.value else {})} for t in pool.taints
-        ]
+    if taints:
+        template_spec["taints"] = taints
     spec: dict[str, Any] = {
-        "template": {"metadata": {"labels": {**pool.labels, POOL_LABEL: pool.name}}, "spec": template_spec},
-        "limits": {"cpu": pool.limits.cpu, "memory": pool.limits.memory},
+        "template": {"metadata": {"labels": labels}, "spec": template_spec},
+        "limits": pool.limits.resources(),
         "disruption": {
             "consolidationPolicy": pool.consolidation_policy,
             "consolidateAfter": pool.consolidate_after,

@@ -17,3 +17,9 @@ def cluster_name(environment: str) -> str:
 
 def name_tag(environment: str, what: str) -> dict[str, str]:
     return {"Name": f"{PROJECT}-{environment}-{what}"}
+
+
+def secrets_path_prefix(environment: str, configured: str | None = None) -> str:
+    """The Secrets Manager / SSM path prefix a stack's workloads read (`platform:addons.externalSecrets.pathPrefix`,
+    default `eks-platform/<environment>/`)."""
+    return configured or f"{PROJECT}/{environment}/"

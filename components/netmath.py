@@ -48,3 +48,33 @@ def overlapping(cidrs: list[str]) -> list[tuple[str, str]]:
 
 def within(cidr: str, container: str) -> bool:
     return ipaddress.ip_network(cidr, strict=False).subnet_of(ipaddress.ip_network(container, strict=False))
+
+
+# Each subnet of an Application Load Balancer needs "a CIDR block with at least a /27 bitmask" and 8 free addresses
+# (ELB user guide, Application Load Balancers, "Subnets for your load balancer"); the AWS Load Balancer Controller
+# puts internet-facing ALBs in the public subnets.
+ALB_MIN_PREFIX = 27
+# RFC 1918 private ranges and RFC 6598 shared address space (which AWS accepts as VPC CIDRs).
+PRIVATE_RANGES = tuple(
+    ipaddress.ip_network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+
+
+def prefix_length(cidr: str) -> int:
+    return ipaddress.ip_network(cidr, strict=False).prefixlen
+
+
+def is_private(cidr: str) -> bool:
+    net = ipaddress.ip_network(cidr, strict=False)
+    return any(net.version == r.version and net.subnet_of(r) for r in PRIVATE_RANGES)
+
+
+def overlapping_pairs(named: list[tuple[str, str]]) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """Every pair of (name, CIDR) whose CIDRs overlap, first listed first."""
+    nets = [(name, cidr, ipaddress.ip_network(cidr, strict=False)) for name, cidr in named]
+    return [
+        ((a_name, a_cidr), (b_name, b_cidr))
+        for i, (a_name, a_cidr, a) in enumerate(nets)
+        for b_name, b_cidr, b in nets[i + 1 :]
+        if a.overlaps(b)
+    ]

@@ -117,6 +117,23 @@ HELM_CHARTS: dict[str, dict[str, str]] = {
         "version": "9.59.0",
         "digest": "sha256:90276dafe65cf5d4328ef8313baf6cfb9d130683e0c9f3c28a03b4d8a9ed8f6e",
     },
+    # NVIDIA device plugin v0.20.0 (image nvcr.io/nvidia/k8s-device-plugin:v0.20.0, the chart's appVersion) and the
+    # DCGM exporter chart 4.8.2 (image nvcr.io/nvidia/k8s/dcgm-exporter:4.5.3-4.8.2-distroless). confirmed: tags
+    # v0.20.0 of NVIDIA/k8s-device-plugin and 4.5.3-4.8.2 of NVIDIA/dcgm-exporter (values read there); digests from
+    # the published index.yaml on each repository's gh-pages branch (k8s-device-plugin: 2026-08-20, the chart under
+    # /stable/; dcgm-exporter: helm-charts/index.yaml, 2026-05-05).
+    "nvidia-device-plugin": {
+        "repo": "https://nvidia.github.io/k8s-device-plugin",
+        "chart": "nvidia-device-plugin",
+        "version": "0.20.0",
+        "digest": "sha256:9e5642bcdd3805c6e931f9d3ca542677d1f714d68c14c1364892011e67d9a606",
+    },
+    "dcgm-exporter": {
+        "repo": "https://nvidia.github.io/dcgm-exporter/helm-charts",
+        "chart": "dcgm-exporter",
+        "version": "4.8.2",
+        "digest": "sha256:1c5535c03ebab3f021444df6016fce1cd7871385122e115c6ed24c804b623803",
+    },
     # Karpenter v1.14.1, the newest release in aws/karpenter-provider-aws (tag v1.14.1, 2026-08-20; no 1.15 exists
     # there); check https://karpenter.sh/docs/upgrading/compatibility/ before
     # a Kubernetes upgrade. An OCI chart (`repo` is the registry path); its CRDs are rendered and managed by Pulumi.

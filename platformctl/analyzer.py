@@ -51,10 +51,13 @@ class Diagnostic:
     description: str = ""
     resource_type: str = ""
     resource_name: str = ""
+    # The stack config key that decides this finding and its line in the stack file (platformctl.fixhints).
+    config_key: str | None = None
+    config_line: int | None = None
     # The URN of the resource's parent (for a rendered chart object: the Chart it came from).
     parent: str = ""
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str | int | None]:
         return {
             "parent": self.parent,
             "pack": self.pack,
@@ -65,6 +68,8 @@ class Diagnostic:
             "description": self.description,
             "type": self.resource_type,
             "name": self.resource_name,
+            "configKey": self.config_key,
+            "configLine": self.config_line,
         }
 
 

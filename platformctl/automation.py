@@ -506,11 +506,14 @@ def op_destroy(unprotect: bool) -> Operation:
 # ------------------------------------------------------------------------------------------- reads
 
 
-def protected_resources(stack: Any) -> tuple[list[str], list[str]]:
-    """(URNs protected in Pulumi's state, URNs with cloud-side deletion protection on) of a deployed stack."""
+def protected_resources(stack: Any, every: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """(URNs protected in Pulumi's state, URNs with cloud-side deletion protection on) of a deployed stack; `every`,
+    when given, receives the URN of every resource a destroy would delete (all but the stack and providers)."""
     deployment = stack.export_stack().deployment or {}
     protected, deletion_protected = [], []
     for r in deployment.get("resources", []) or []:
+        if every is not None and not str(r.get("type", "")).startswith(("pulumi:pulumi:Stack", "pulumi:providers:")):
+            every.append(r.get("urn", ""))
         if r.get("protect"):
             protected.append(r.get("urn", ""))
         outputs = r.get("outputs") or {}

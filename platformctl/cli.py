@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from platformctl.exitcodes import EXIT_FAIL, EXIT_OK, EXIT_USAGE, help_line
+
 app = typer.Typer(
     name="platformctl",
     help="Plan, check and operate the eks-platform stacks (dev, prod, ...).\n\n"
@@ -23,9 +25,7 @@ app = typer.Typer(
     "Examples:\n\n  platformctl plan dev\n\n  platformctl plan prod --json prod.json --graph prod.mmd\n\n"
     "  platformctl policy prod --format markdown\n\n  platformctl diff-envs dev prod\n\n"
     "  platformctl preview dev prod --policy\n\n  platformctl up prod --policy\n\n"
-    "Exit codes: 0 ok; 1 failed, policy violation or drift; 2 usage or invalid config; 3 no pulumi CLI; "
-    "4 not logged in; 5 no cloud credentials, or another account's than the stack's; 6 stack not found; "
-    "7 stack locked; 130 interrupted.",
+    "  platformctl env new staging --from dev --region us-east-1\n\n" + help_line(),
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -33,7 +33,28 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("eks-platform")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            number = "unknown"
+        typer.echo(f"platformctl {number}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Plan, check and operate the eks-platform stacks."""
+
 
 StackArg = Annotated[str, typer.Argument(help="Stack name: 'dev', 'prod', or fully qualified 'org/eks-platform/dev'.")]
 ConfigFileOpt = Annotated[
@@ -97,8 +118,12 @@ def load_plan(stack: str, config_file: Path | None):
 @app.command()
 def plan(
     stack: StackArg,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Write the whole plan as JSON here.")] = None,
-    graph: Annotated[Path | None, typer.Option("--graph", help="Write a Mermaid diagram of the components.")] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the whole plan as JSON here ('-': stdout, nothing else there).")
+    ] = None,
+    graph: Annotated[
+        Path | None, typer.Option("--graph", help="Write a Mermaid diagram of the components ('-': stdout).")
+    ] = None,
     graph_depth: Annotated[
         int | None, typer.Option("--graph-depth", min=1, help="Only components this deep (1: top-level only).")
     ] = None,
@@ -114,6 +139,8 @@ def plan(
     import tempfile
     import time
 
+    if _is_stdout(json_path) and _is_stdout(graph):
+        raise fail("error: --json - and --graph - both write to stdout; give one of them a file", EXIT_USAGE)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="platformctl-bootstrap-") as tmp:
         if bootstrap:
@@ -127,7 +154,8 @@ def plan(
     from platformctl.reachability import unreachable_warning
     from platformctl.render import print_plan_summary
 
-    print_plan_summary(result, elapsed, quiet=quiet)
+    # With JSON or Mermaid on stdout, the summary goes to stderr: stdout holds that document and nothing else.
+    print_plan_summary(result, elapsed, quiet=quiet, stderr=_is_stdout(json_path) or _is_stdout(graph))
     warning = unreachable_warning(result)
     if warning:
         typer.echo(warning, err=True)
@@ -140,12 +168,18 @@ class PolicyFormat(StrEnum):
     sarif = "sarif"
 
 
+POLICY_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".sarif": "sarif", ".txt": "table"}
+
+
 @app.command()
 def policy(
     stack: StackArg,
-    fmt: Annotated[PolicyFormat, typer.Option("--format", "-f", help="Report format.")] = PolicyFormat.table,
+    fmt: Annotated[
+        PolicyFormat | None,
+        typer.Option("--format", "-f", help="Report format (default: from the --output suffix, else table)."),
+    ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report here (default: stdout).")
+        Path | None, typer.Option("--output", "-o", help="Write the report here (default, or '-': stdout).")
     ] = None,
     config_file: ConfigFileOpt = None,
     allow_unexpanded: Annotated[
@@ -162,10 +196,15 @@ def policy(
     Remote components are expanded into the resources a real preview registers: Helm charts (`platformctl charts
     pull` first) and pulumi-eks clusters (platformctl/eks_model.py); one that could not be expanded fails the check
     unless --allow-unexpanded. Exit 1 on any mandatory violation.
-    Examples: `platformctl policy prod`, `platformctl policy prod --format sarif --output policy.sarif`.
+    Examples: `platformctl policy prod`, `platformctl policy prod --format sarif --output policy.sarif`,
+    `platformctl policy prod -o report.md` (the format from the suffix).
     """
     from platformctl.policycheck import run_policy_check
 
+    if _is_stdout(output):
+        output = None
+    if fmt is None:
+        fmt = PolicyFormat(_format_from_suffix(output, POLICY_SUFFIXES, "table"))
     raise typer.Exit(
         run_policy_check(
             stack, config_file=config_file, fmt=fmt.value, output=output, allow_unexpanded=allow_unexpanded
@@ -253,6 +292,21 @@ def charts_list() -> None:
     raise typer.Exit(EXIT_OK if all(o.status == "cached" for o in outcomes) else EXIT_FAIL)
 
 
+def _is_stdout(path: Path | None) -> bool:
+    return path is not None and str(path) == "-"
+
+
+def _format_from_suffix(output: Path | None, suffixes: dict[str, str], default: str) -> str:
+    """The format an --output file's suffix names, `default` without a file; exit 2 when the suffix says nothing."""
+    if output is None:
+        return default
+    found = suffixes.get(output.suffix.lower())
+    if found is None:
+        known = ", ".join(f"{k} ({v})" for k, v in suffixes.items())
+        raise fail(f"error: cannot tell the format of {output} from its suffix ({known}): add --format", EXIT_USAGE)
+    return found
+
+
 # ----------------------------------------------------------------------------------------------- diff-envs
 
 
@@ -280,7 +334,7 @@ def diff_envs(
         if _debug():
             raise
         raise fail(f"error: the program failed offline: {type(exc).__name__}: {exc}", EXIT_FAIL) from None
-    if output:
+    if output and not _is_stdout(output):
         _write(output, text)
         typer.echo(f"wrote {output}", err=True)
     else:
@@ -292,6 +346,88 @@ def diff_envs(
 from platformctl import cost_cli  # noqa: E402
 
 cost_cli.register(app)
+
+
+# ----------------------------------------------------------------------------------------------- env
+
+env_app = typer.Typer(
+    help="Environments are stacks: scaffold a new one from an existing one, list them and what differs.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(env_app, name="env")
+
+
+@env_app.command("new")
+def env_new(
+    name: Annotated[str, typer.Argument(help="The new environment (= stack) name, e.g. staging.")],
+    source: Annotated[str, typer.Option("--from", help="The stack to copy, e.g. dev.", show_default=False)],
+    region: Annotated[str | None, typer.Option("--region", help="AWS Region (default: the source's).")] = None,
+    azs: Annotated[int | None, typer.Option("--azs", help="Availability Zones (default: the source's).")] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", help="AWS account ID, 12 digits (default: the source's, marked).")
+    ] = None,
+    production: Annotated[bool, typer.Option("--production", help="A production environment.")] = False,
+) -> None:
+    """Scaffold an environment: Pulumi.NAME.yaml, its policy config and its platform/ values, validated first.
+
+    Derived from the name: the environment name, secrets path and domain; chosen: a VPC CIDR no other stack
+    uses; from the options: Region (its real AZs), AZ count, account. What cannot be derived is copied and marked
+    `# copied from SOURCE, change me` (plan warns until changed). Nothing is written unless it all validates.
+
+    Example: `platformctl env new staging --from dev --region us-east-1 --azs 2 --account 210987654321`.
+    """
+    from components.config import ConfigError
+    from platformctl.envs import EnvError, new_environment, write
+    from platformctl.paths import project_root
+
+    project = project_root()
+    try:
+        env = new_environment(project, name, source, region=region, azs=azs, account=account, production=production)
+        written = write(env)
+    except EnvError as exc:
+        raise fail(exc.lines, EXIT_USAGE) from None
+    except ConfigError as exc:
+        raise fail(
+            [f"error: Pulumi.{name}.yaml would not validate; nothing was written:", *exc.lines], EXIT_USAGE
+        ) from None
+    typer.echo(f"created environment {name} from {source}:")
+    for path in written:
+        typer.echo(f"  {path.relative_to(project)}")
+    typer.echo("derived:")
+    for line in env.derived:
+        typer.echo(f"  {line}")
+    if env.copied:
+        typer.echo(f"copied from {source}, change me:")
+        for key in env.copied:
+            typer.echo(f"  {key}")
+    typer.echo(f"next: platformctl plan {name} && platformctl policy {name}, then `pulumi stack init {name}`")
+
+
+@env_app.command("list")
+def env_list(
+    json_mode: Annotated[bool, typer.Option("--json", help="One JSON document instead of tables.")] = False,
+) -> None:
+    """Every stack (from its Pulumi.<stack>.yaml): account, Region, network, version, and the config keys that
+    differ between stacks. Offline.
+
+    Example: `platformctl env list`.
+    """
+    import json
+
+    from platformctl.envs import differences, list_environments
+    from platformctl.paths import project_root
+
+    rows = list_environments(project_root())
+    diff = differences(rows)
+    if json_mode:
+        doc = {"stacks": [r.summary() for r in rows], "differences": diff}
+        typer.echo(json.dumps(doc, indent=2, sort_keys=True, default=str))
+        return
+    from platformctl.render import print_environments
+
+    print_environments(rows, diff)
 
 
 # ----------------------------------------------------------------------------------------------- real stacks
@@ -434,9 +570,14 @@ def preview(
     json_mode: JsonOpt = False,
     parallel: ParallelOpt = None,
     fmt: Annotated[
-        RunFormat, typer.Option("--format", "-f", help="markdown: a PR comment (changes + policy report).")
-    ] = RunFormat.text,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the Markdown report here.")] = None,
+        RunFormat | None,
+        typer.Option(
+            "--format", "-f", help="markdown: a PR comment (changes + policy report); default: from --output's suffix."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the Markdown report here (a .md file).")
+    ] = None,
     retry: RetryOpt = 0,
     bootstrap: BootstrapOpt = False,
 ) -> None:
@@ -449,6 +590,11 @@ def preview(
     Examples: `platformctl preview dev`, `platformctl preview dev prod --policy`,
     `platformctl preview prod --policy --format markdown -o preview.md`, `platformctl preview dev --json`.
     """
+
+    if fmt is None:
+        fmt = RunFormat(_format_from_suffix(output, {".md": "markdown", ".markdown": "markdown"}, "text"))
+    if fmt is RunFormat.text and output is not None:
+        raise fail("error: --output writes the Markdown report: add --format markdown (or name a .md file)", EXIT_USAGE)
 
     def body() -> None:
         import tempfile
@@ -483,6 +629,14 @@ def preview(
                 typer.echo(f"wrote {output}", err=True)
             else:
                 typer.echo(text, nl=False)
+        elif not json_mode:
+            # The text preview names every resource it would change, as `up` does before asking.
+            from platformctl.progress import approval_lines, print_approval
+
+            for ref, p in zip(refs, progresses, strict=True):
+                if p.status == "succeeded":
+                    lines = approval_lines(p.changes, ref.environment or ref.short)
+                    print_approval(summary, f"Changes to {p.stack} ({p.changed}):", lines)
         raise typer.Exit(_report(progresses, json_mode=json_mode, summary_console=summary))
 
     _guarded(body)
@@ -547,6 +701,12 @@ def up(
             if code != EXIT_OK:
                 raise typer.Exit(code)
             hints = {p.stack: p.total for p in previews}
+            from platformctl.progress import approval_lines, print_approval
+
+            for ref, p in zip(production, previews, strict=True):
+                print_approval(
+                    err, f"Changes to {p.stack} ({p.changed}):", approval_lines(p.changes, ref.environment or ref.short)
+                )
             if not typer.confirm(f"Apply these changes to {names}?", default=False, err=True):
                 raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
         progresses = _run(
@@ -639,7 +799,9 @@ def destroy(
 
         project = project_root()
         ref = resolve_stack(stack, project, validate=False)
-        if production_flag(ref, project):
+        production = production_flag(ref, project)
+        ask = False
+        if production:
             if confirm not in (ref.short, ref.name):
                 got = f" (got {confirm!r})" if confirm is not None else ""
                 raise PlatformError(
@@ -653,13 +815,13 @@ def destroy(
                 raise PlatformError(
                     f"error: destroy deletes every resource of {ref.name}: pass --yes", EXIT_USAGE, kind="confirm"
                 )
-            if not typer.confirm(f"Delete every resource of stack {ref.name}?", default=False, err=True):
-                raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
+            ask = True
         _check_accounts([ref], project)
         session = Session(project, retry=retry)
         session.command()
+        every: list[str] = []
         try:
-            protected, deletion_protected = protected_resources(session.stack(ref, create=False))
+            protected, deletion_protected = protected_resources(session.stack(ref, create=False), every)
         except PlatformError:
             raise
         except Exception as exc:
@@ -684,6 +846,18 @@ def destroy(
                 [f"  {u}" for u in deletion_protected[:20]],
                 kind="deletion-protection",
             )
+        if not json_mode:
+            from rich.console import Console
+
+            from platformctl.progress import Change, approval_lines, print_approval
+
+            print_approval(
+                Console(stderr=True, highlight=False),
+                f"Resources {ref.name} would delete ({len(every)}):",
+                approval_lines([Change("delete", u) for u in every], ref.short),
+            )
+        if ask and not typer.confirm(f"Delete every resource of stack {ref.name}?", default=False, err=True):
+            raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
         err, summary = _consoles(json_mode, to_stdout=True)
         progresses = _run(
             session, [ref], "destroy", op_destroy(unprotect), json_mode=json_mode, parallel=1, console=err
@@ -696,9 +870,10 @@ def destroy(
 def _outputs(stack: str, retry: int = 0) -> tuple[object, dict]:
     from platformctl.automation import parse_stack, read_outputs
     from platformctl.errors import PlatformError, classify
+    from platformctl.paths import project_root
 
-    project, session, _ = _prepare([], retry)
-    ref = parse_stack(stack, project)
+    ref = parse_stack(stack, project_root())  # a bad name is a usage error, before pulumi is looked for
+    _, session, _ = _prepare([], retry)
     try:
         return ref, read_outputs(session, ref)
     except PlatformError:
@@ -727,17 +902,15 @@ def outputs(
             typer.echo(json.dumps(shown, indent=2, sort_keys=True, default=str))
             return
         from rich.console import Console
-        from rich.table import Table
         from rich.text import Text
 
-        table = Table(show_edge=False)
-        table.add_column("output")
-        table.add_column("value", overflow="fold")
+        from platformctl.tables import print_rows
+
+        rows = []
         for k, v in shown.items():
-            secret = values[k][1]
             text = v if isinstance(v, str) else json.dumps(v, default=str)
-            table.add_row(Text(k + (" (secret)" if secret else "")), Text(text))
-        Console(highlight=False).print(table)
+            rows.append((Text(k + (" (secret)" if values[k][1] else "")), Text(text)))
+        print_rows(Console(highlight=False), None, ("output", "value"), rows)
 
     _guarded(body)
 
@@ -839,12 +1012,10 @@ def stacks(
             typer.echo(json.dumps(rows, indent=2))
             return
         from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
 
-        table = Table(show_edge=False)
-        for col in ("stack", "last update", "resources", "config file", "url"):
-            table.add_column(col)
+        from platformctl.tables import print_rows
+
+        table = []
         for r in rows:
             last = r["lastUpdate"] or ("not created yet" if r["resources"] is None and not r["url"] else "never")
             if r["updateInProgress"]:
@@ -856,8 +1027,8 @@ def stacks(
                 r["configFile"] or "-",
                 r["url"] or "",
             )
-            table.add_row(*(Text(c) for c in cells))
-        Console(highlight=False).print(table)
+            table.append(cells)
+        print_rows(Console(highlight=False), None, ("stack", "last update", "resources", "config file", "url"), table)
 
     _guarded(body)
 
@@ -893,6 +1064,11 @@ def versions_check(
 
 
 def _write(path: Path, text: str) -> None:
+    """Write a document to a file, or to stdout for `-`."""
+    if _is_stdout(path):
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)

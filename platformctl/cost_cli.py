@@ -222,7 +222,7 @@ def prices_refresh(
         Path | None, typer.Option("--output", "-o", help="Write here (default: the bundled table).")
     ] = None,
     pricing_region: Annotated[
-        str, typer.Option("--pricing-region", help="The Price List API endpoint: us-east-1, eu-central-1, ap-south-1.")
+        str, typer.Option("--pricing-region", help="The Price List API endpoint: " + ", ".join(PRICING_ENDPOINTS) + ".")
     ] = "us-east-1",
 ) -> None:
     """Rebuild the price table from the AWS Price List Query API (needs AWS credentials allowed pricing:GetProducts).
@@ -234,6 +234,12 @@ def prices_refresh(
     from platformctl import prices
 
     cli = _cli()
+    if pricing_region not in PRICING_ENDPOINTS:
+        raise cli.fail(
+            f"error: --pricing-region {pricing_region!r}: the Price List API answers only in "
+            f"{', '.join(PRICING_ENDPOINTS)}",
+            cli.EXIT_USAGE,
+        )
     project = project_root()
     table = prices.load_table()
     stack_regions, stack_types, rds = _stack_needs(project)
@@ -255,6 +261,10 @@ def prices_refresh(
     target = output or prices.TABLE_FILE
     cli._write(target, prices.dump(result.doc))
     typer.echo(f"wrote {target}: {len(wanted_regions)} region(s); {len(result.missing)} key(s) not priced", err=True)
+
+
+# The regions that serve the Price List Query API (AWS Price List API docs: "Using the AWS Price List Query API").
+PRICING_ENDPOINTS = ("us-east-1", "eu-central-1", "ap-south-1")
 
 
 def register(app: typer.Typer) -> None:

@@ -228,7 +228,7 @@ def run_plan(stack: str, config_file: Path | None = None, project_dir: Path | No
     """
     project_dir = (project_dir or project_root()).resolve()
     path = Path(config_file) if config_file else stack_file(project_dir, stack)
-    cfg, values = validate_file(path, stack)
+    cfg, values = validate_file(path, stack, project_dir)
     return _run(project_dir, short_stack_name(stack), cfg, values)
 
 

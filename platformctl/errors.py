@@ -4,16 +4,7 @@
 `PlatformError`: a first line that says what is wrong and what to do, optional detail lines (the existing
 stacks, the policy violations, ...), and the process exit code. Nothing here imports pulumi at module level.
 
-Exit codes (documented in the CLI's --help and README):
-    0  success (and, for `drift`, nothing drifted)
-    1  the operation failed, a mandatory policy violation, drift found, a refusal that depends on state
-    2  bad usage or invalid stack config (the same lines as `platformctl plan`), a safety confirmation missing
-    3  the pulumi CLI is missing (or too old)
-    4  not logged in to a Pulumi backend (or no secrets passphrase)
-    5  no usable cloud (AWS) credentials, or credentials of another account than the stack's
-    6  stack not found
-    7  the stack is locked by another update (after --retry attempts)
-  130  interrupted (Ctrl-C)
+Exit codes: the one table in platformctl/exitcodes.py (also the CLI's --help and README's table).
 """
 
 from __future__ import annotations
@@ -23,6 +14,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from components.config.problems import ConfigError
+from platformctl.exitcodes import (
+    EXIT_FAIL,
+    EXIT_INTERRUPTED,
+    EXIT_LOCKED,
+    EXIT_NO_CREDENTIALS,
+    EXIT_NO_PULUMI,
+    EXIT_NOT_LOGGED_IN,
+    EXIT_OK,
+    EXIT_STACK_NOT_FOUND,
+    EXIT_USAGE,
+)
 
 __all__ = [
     "EXIT_FAIL",
@@ -39,15 +41,6 @@ __all__ = [
     "classify",
 ]
 
-EXIT_OK = 0
-EXIT_FAIL = 1
-EXIT_USAGE = 2
-EXIT_NO_PULUMI = 3
-EXIT_NOT_LOGGED_IN = 4
-EXIT_NO_CREDENTIALS = 5
-EXIT_STACK_NOT_FOUND = 6
-EXIT_LOCKED = 7
-EXIT_INTERRUPTED = 130
 
 INSTALL_HINT = "install it with `curl -fsSL https://get.pulumi.com | sh` (or `brew install pulumi/tap/pulumi`), see https://www.pulumi.com/docs/install/"
 

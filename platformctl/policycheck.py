@@ -28,10 +28,10 @@ from platformctl.analyzer import (
     Resource,
     find_packs,
 )
+from platformctl.exitcodes import EXIT_FAIL, EXIT_OK, EXIT_USAGE
 from platformctl.reports import FORMATS, PolicyReport, PolicySummary, render
 from policies.rules.config import POLICIES, PolicyConfigError, for_pack, load_config_file
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 # How platformctl.engine renders a value unknown until apply, and how the engine sends one to analyzers.
 PLAN_UNKNOWN = "[unknown]"
 WIRE_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -204,6 +204,10 @@ def run_policy_check(
     stack_file = (
         _relative(Path(config_file), project) if config_file else f"Pulumi.{short}.yaml"  # the SARIF artifact
     )
+    from platformctl.fixhints import annotate
+
+    stack_path = Path(config_file) if config_file else project / stack_file
+    diagnostics = annotate(diagnostics, plan.config.environment.name, stack_path.read_text())
     report = PolicyReport(
         project=plan.project,
         stack=short,
@@ -220,7 +224,11 @@ def run_policy_check(
         allow_unexpanded=allow_unexpanded,
         rendered=plan.summary()["rendered"],
     )
-    write_report(report, fmt, output)
+    try:
+        write_report(report, fmt, output)
+    except OSError as exc:
+        _err(f"error: cannot write {output}: {exc.strerror or exc}")
+        return EXIT_USAGE
     return EXIT_OK if report.passed else EXIT_FAIL
 
 

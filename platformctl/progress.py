@@ -521,31 +521,83 @@ def make_reporter(json_mode: bool, console: Console) -> Reporter:
 
 def render_summary(progresses: list[StackProgress], console: Console) -> None:
     """The final table: one row per stack with its result, changes by operation, policy violations and time."""
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="Summary", title_justify="left", show_edge=False)
-    table.add_column("stack", no_wrap=True)
-    table.add_column("operation", no_wrap=True)
-    table.add_column("result", no_wrap=True)
-    table.add_column("changes")
-    table.add_column("policy M/A", justify="right")
-    table.add_column("time", justify="right", no_wrap=True)
+    from platformctl.tables import print_rows
+
+    rows = []
     for p in progresses:
         style = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}.get(p.status, "")
         result = p.status
         if p.operation == "drift" and p.status == "succeeded":
             result = f"{len(p.drifted)} drifted" if p.drifted else "no drift"
             style = "red" if p.drifted else "green"
-        table.add_row(
-            p.stack,
-            p.operation,
-            Text(result, style=style),
-            format_changes(p.change_counts()),
-            f"{len(p.mandatory)}/{len(p.advisory)}" if p.policy or p.policy_packs else "-",
-            format_duration(p.elapsed),
+        rows.append(
+            (
+                p.stack,
+                p.operation,
+                Text(result, style=style),
+                format_changes(p.change_counts()),
+                f"{len(p.mandatory)}/{len(p.advisory)}" if p.policy or p.policy_packs else "-",
+                format_duration(p.elapsed),
+            )
         )
-    console.print(table)
+    print_rows(
+        console,
+        "Summary",
+        ("stack", "operation", "result", "changes", "policy M/A", "time"),
+        rows,
+        justify={4: "right", 5: "right"},
+    )
+
+
+# ------------------------------------------------------------------------------------------- approval
+
+# The order an approval lists changes in: what is destroyed and rebuilt first, then what is destroyed.
+APPROVAL_ORDER = ("replace", "delete", "create", "update", "import")
+REPLACE_STEPS = frozenset(("replace", "create-replacement", "delete-replaced"))
+
+
+def component_of(urn: str, environment: str) -> str:
+    """The top-level component a resource belongs to (`dev-network`), from its logical name's prefix; `(stack)` for
+    the stack's own resources (providers)."""
+    from platformctl.fixhints import _component
+
+    _, name = urn_type_name(urn)
+    found = _component(name, environment)
+    return f"{environment}-{found[0]}" if found else "(stack)"
+
+
+def approval_lines(changes: list[Change], environment: str) -> list[str]:
+    """Every resource a change list would create, replace, delete or update: replacements first, then deletions,
+    creations and updates, each grouped by component; names in full."""
+    by_op: dict[str, dict[str, list[str]]] = {}
+    seen: set[tuple[str, str]] = set()
+    for change in changes:
+        op = "replace" if change.op in REPLACE_STEPS else change.op
+        if op in NO_CHANGE_OPS or (op, change.urn) in seen:
+            continue
+        seen.add((op, change.urn))
+        rtype, name = urn_type_name(change.urn)
+        diffs = f" [{', '.join(change.diffs[:6])}]" if change.diffs else ""
+        by_op.setdefault(op, {}).setdefault(component_of(change.urn, environment), []).append(
+            f"{name} ({rtype}){diffs}"
+        )
+    out = []
+    for op in sorted(by_op, key=lambda o: APPROVAL_ORDER.index(o) if o in APPROVAL_ORDER else len(APPROVAL_ORDER)):
+        groups = by_op[op]
+        out.append(f"{OP_SYMBOL.get(op, '')} {op} {sum(len(v) for v in groups.values())}:".lstrip())
+        for component in sorted(groups):
+            out.append(f"  {component}:")
+            out += [f"    {item}" for item in sorted(groups[component])]
+    return out or ["no changes"]
+
+
+def print_approval(console: Console, title: str, lines: list[str]) -> None:
+    """The approval list, on the progress console; long lines wrap in the terminal, nothing is cut."""
+    console.print(title, markup=False, highlight=False, soft_wrap=True)
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 # ------------------------------------------------------------------------------------------- markdown
@@ -661,6 +713,10 @@ def policy_report(p: StackProgress, project_dir: Path, *, project: str = "eks-pl
                 resource_name=name,
             )
         )
+    from platformctl.fixhints import annotate
+
+    stack_path = project_dir / f"Pulumi.{p.short}.yaml"
+    diagnostics = annotate(diagnostics, environment, stack_path.read_text() if stack_path.is_file() else None)
     versions = {pack: p.policy_packs.get(pack, "").lstrip("v") for pack in packs}
     try:
         relative = config_path.resolve().relative_to(project_dir.resolve()).as_posix() if config_path else None

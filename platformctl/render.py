@@ -11,11 +11,12 @@ if TYPE_CHECKING:
     from platformctl.plan import Plan
 
 
-def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False) -> None:
+def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False, stderr: bool = False) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    console = Console(highlight=False)
+    from platformctl.tables import print_rows
+
+    console = Console(highlight=False, stderr=stderr)
     summary = plan.summary()
     n = summary["resources"]
     cfg = plan.config
@@ -31,22 +32,24 @@ def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False) -> None:
         console.print(head)
         for e in plan.unexpanded:
             console.print(f"[yellow]{e.line()}[/]", soft_wrap=True)
+        _print_warnings(console, warnings)
         return
-    components = Table(title="Resources per component", title_justify="left", show_edge=False)
-    components.add_column("component")
-    components.add_column("resources", justify="right")
-    components.add_column("protected", justify="right")
     protected = Counter(plan.by_urn[u].component for u in summary["protected"])
-    for comp, count in summary["byComponent"].items():
-        components.add_row(comp, str(count), str(protected.get(comp, 0) or ""))
-    types = Table(title="Resources per type", title_justify="left", show_edge=False)
-    types.add_column("type")
-    types.add_column("count", justify="right")
-    for typ, count in sorted(summary["byType"].items(), key=lambda kv: (-kv[1], kv[0])):
-        types.add_row(typ, str(count))
-    console.print(components)
+    print_rows(
+        console,
+        "Resources per component",
+        ("component", "resources", "protected"),
+        [(comp, str(count), str(protected.get(comp, 0) or "")) for comp, count in summary["byComponent"].items()],
+        justify={1: "right", 2: "right"},
+    )
     console.print()
-    console.print(types)
+    print_rows(
+        console,
+        "Resources per type",
+        ("type", "count"),
+        [(typ, str(count)) for typ, count in sorted(summary["byType"].items(), key=lambda kv: (-kv[1], kv[0]))],
+        justify={1: "right"},
+    )
     console.print()
     if plan.expansions:
         console.print("[bold]Remote components (Helm charts, pulumi-eks)[/]")
@@ -55,6 +58,60 @@ def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False) -> None:
             line = e.line()
             console.print(f"  [{style}]{line}[/]" if style else f"  {line}", soft_wrap=True, markup=bool(style))
         console.print()
-    for w in warnings:
-        console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+    _print_warnings(console, warnings)
     console.print(head)
+
+
+def _print_warnings(console, warnings: list[str]) -> None:
+    """Warnings verbatim: a config value in one (`["Z0..."]`) is text, never rich markup."""
+    from rich.text import Text
+
+    for w in warnings:
+        console.print(Text("warning: ", style="yellow") + Text(w), soft_wrap=True)
+
+
+def print_environments(rows, diff: dict) -> None:
+    """`platformctl env list`: one row per stack, then every config key whose value differs between stacks."""
+    import json
+
+    from rich.console import Console
+
+    from platformctl.tables import print_rows
+
+    console = Console(highlight=False)
+    headers = ("stack", "production", "account", "region", "VPC", "AZs", "Kubernetes", "domain", "GitOps", "status")
+    table = []
+    for r in rows:
+        s = r.summary()
+        if not s["valid"]:
+            table.append((r.stack, "", "", "", "", "", "", "", "", f"invalid: {len(r.problems)} problem(s)"))
+            continue
+        status = f"{len(s['warnings'])} warning(s)" if s["warnings"] else "valid"
+        table.append(
+            (
+                r.stack,
+                "yes" if s["production"] else "no",
+                s["account"],
+                s["region"],
+                s["vpcCidr"],
+                str(s["azCount"]),
+                s["kubernetes"],
+                s["domain"] or "-",
+                ", ".join(s["gitops"]) or "-",
+                status,
+            )
+        )
+    print_rows(console, "Environments", headers, table)
+    for r in rows:
+        for line in [*r.problems, *(r.summary().get("warnings") or [])]:
+            console.print(f"{r.stack}: {line}", markup=False, soft_wrap=True)
+    if not diff:
+        console.print("No config key differs between the stacks.")
+        return
+    stacks = [r.stack for r in rows]
+    cells = [
+        (key, *("-" if values[st] is None else json.dumps(values[st], default=str).strip('"') for st in stacks))
+        for key, values in diff.items()
+    ]
+    console.print()
+    print_rows(console, "What differs", ("config key", *stacks), cells)

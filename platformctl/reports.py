@@ -96,6 +96,14 @@ class PolicyReport:
         )
 
 
+def _fix(d: Diagnostic, report: PolicyReport) -> str:
+    """What to change: the config key (and its line in the stack file), or why there is none."""
+    from platformctl.fixhints import hint
+
+    where = f" ({report.stack_file} line {d.config_line})" if d.config_key and d.config_line else ""
+    return hint(d.config_key, d.policy) + where
+
+
 _CHART_CHILD = re.compile(r"\$kubernetes:helm\.sh/v\d:(?:Chart|Release)\$")
 
 
@@ -193,7 +201,7 @@ def render_markdown(report: PolicyReport) -> str:
                 out.append(f"_{_md(spec.description)}_")
             out.append("")
             for d in group:
-                out.append(f"- **{_md(_resource_label(d))}**: {_md(d.message)}")
+                out.append(f"- **{_md(_resource_label(d))}**: {_md(d.message)} → {_md(_fix(d, report))}")
     if report.passed and not report.advisory:
         out += ["", "No violations."]
     out += ["", f"<sub>{TOOL_NAME} · stack file `{report.stack_file}`</sub>", ""]
@@ -235,12 +243,13 @@ def render_sarif(report: PolicyReport) -> str:
                 "ruleId": d.policy,
                 "ruleIndex": index[d.policy],
                 "level": _sarif_level(d.level),
-                "message": {"text": f"{_resource_label(d)}: {d.message}"},
+                "message": {"text": f"{_resource_label(d)}: {d.message} ({_fix(d, report)})"},
                 "locations": [
                     {
                         "physicalLocation": {
                             "artifactLocation": {"uri": report.stack_file, "uriBaseId": "%SRCROOT%"},
-                            "region": {"startLine": 1},
+                            # The line of the config key to change (else of its section, else the file's start).
+                            "region": {"startLine": d.config_line or 1},
                         },
                         "logicalLocations": [
                             {
@@ -252,7 +261,12 @@ def render_sarif(report: PolicyReport) -> str:
                     }
                 ],
                 "partialFingerprints": {"platformctlPolicy/v1": fingerprint},
-                "properties": {"pack": d.pack, "enforcementLevel": d.level, "resourceType": d.resource_type},
+                "properties": {
+                    "pack": d.pack,
+                    "enforcementLevel": d.level,
+                    "resourceType": d.resource_type,
+                    "configKey": d.config_key,
+                },
             }
         )
     doc = {
@@ -289,43 +303,81 @@ def render_sarif(report: PolicyReport) -> str:
 def render_table(report: PolicyReport, *, color: bool = True, width: int | None = None) -> str:
     """The terminal view (rich): a summary per policy, then every violation, mandatory first."""
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
+
+    from platformctl.tables import print_rows
 
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=color, no_color=not color, width=width or 160, highlight=False)
     counts = report.counts_by_policy()
-    summary = Table(title=f"Policies for stack {report.stack}", title_justify="left", show_lines=False)
-    summary.add_column("Pack")
-    summary.add_column("Policy")
-    summary.add_column("Level")
-    summary.add_column("Mandatory", justify="right")
-    summary.add_column("Advisory", justify="right")
+    rows = []
     for p in report.policies:
         c = counts.get(p.name, Counter())
-        summary.add_row(
-            p.pack,
-            p.name,
-            p.level,
-            Text(str(c["mandatory"]), style="bold red") if c["mandatory"] else "0",
-            Text(str(c["advisory"]), style="yellow") if c["advisory"] else "0",
+        rows.append(
+            (
+                p.pack,
+                p.name,
+                p.level,
+                Text(str(c["mandatory"]), style="bold red") if c["mandatory"] else "0",
+                Text(str(c["advisory"]), style="yellow") if c["advisory"] else "0",
+            )
         )
-    console.print(summary)
+    print_rows(
+        console,
+        f"Policies for stack {report.stack}",
+        ("Pack", "Policy", "Level", "Mandatory", "Advisory"),
+        rows,
+        justify={3: "right", 4: "right"},
+    )
     if report.diagnostics:
-        table = Table(title="Violations", title_justify="left", show_lines=True, expand=True)
-        table.add_column("Level", no_wrap=True)
-        table.add_column("Policy", no_wrap=True)
-        table.add_column("Resource", ratio=1)
-        table.add_column("What is wrong / what to set", ratio=3)
-        for d in report.diagnostics:
-            style = "bold red" if d.level == "mandatory" else "yellow"
-            table.add_row(Text(d.level, style=style), d.policy, _resource_label(d), d.message)
-        console.print(table)
+        _print_violations(console, report)
     for line in report.unexpanded:
         console.print(Text(f"not analyzed: {line}", style="yellow" if report.allow_unexpanded else "bold red"))
     verdict = Text(report.summary_line(), style="bold green" if report.passed else "bold red")
     console.print(verdict)
     return buf.getvalue()
+
+
+# The message column wraps (prose); below this width it would be too narrow to read, and the table turns into
+# one block per violation.
+MIN_MESSAGE_WIDTH = 30
+
+
+def _print_violations(console, report: PolicyReport) -> None:
+    """Every violation, mandatory first. Level, policy, resource and config key are never wrapped or cut: a table
+    when they fit beside a readable message column, else one block per violation."""
+    from rich.table import Table
+    from rich.text import Text
+
+    rows = [
+        (
+            d.level,
+            d.policy,
+            _resource_label(d),
+            d.message,
+            _fix(d, report),
+            "bold red" if d.level == "mandatory" else "yellow",
+        )
+        for d in report.diagnostics
+    ]
+    fixed = [max(len(h), *(len(r[i]) for r in rows)) for i, h in ((0, "Level"), (1, "Policy"), (2, "Resource"))]
+    fix_width = max(len("Fix"), *(len(r[4]) for r in rows))
+    if sum(fixed) + fix_width + MIN_MESSAGE_WIDTH + 4 * 3 + 2 <= console.width:
+        table = Table(title="Violations", title_justify="left", show_lines=True, expand=True)
+        table.add_column("Level", no_wrap=True)
+        table.add_column("Policy", no_wrap=True)
+        table.add_column("Resource", no_wrap=True)
+        table.add_column("What is wrong", ratio=1)
+        table.add_column("Fix", no_wrap=True)
+        for level, policy, resource, message, fix, style in rows:
+            table.add_row(Text(level, style=style), policy, resource, message, fix)
+        console.print(table)
+        return
+    console.print(Text("Violations", style="italic"))
+    for level, policy, resource, message, fix, style in rows:
+        console.print(Text(level, style=style) + Text(f" {policy}: ") + Text(resource, style="bold"), soft_wrap=True)
+        console.print(Text(f"  {message}"), soft_wrap=True)
+        console.print(Text(f"  fix: {fix}"), soft_wrap=True)
 
 
 def render(report: PolicyReport, fmt: str, *, color: bool = False) -> str:

@@ -26,23 +26,57 @@ def project_root() -> Path:
     return ROOT
 
 
+class Plans(dict):
+    """stack -> its offline plan, run on first use; iterating it covers every stack of the repository (from the
+    Pulumi.<stack>.yaml files, dev and prod or any other)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from platformctl.engine import run_plan
+
+        # Bound now: a test may monkeypatch platformctl.engine.run_plan to read from this very mapping.
+        self._run_plan = run_plan
+
+    def __missing__(self, stack: str):
+        self[stack] = plan = self._run_plan(stack, project_dir=ROOT)
+        return plan
+
+    def _every_stack(self) -> None:
+        from components.config.repository import stack_names
+
+        for stack in stack_names(ROOT):
+            self[stack]  # runs the plan once
+
+    def items(self):
+        self._every_stack()
+        return super().items()
+
+    def values(self):
+        self._every_stack()
+        return super().values()
+
+    def keys(self):
+        self._every_stack()
+        return super().keys()
+
+    def __iter__(self):
+        self._every_stack()
+        return super().__iter__()
+
+
 @pytest.fixture(scope="session")
-def dev_plan():
-    from platformctl.engine import run_plan
-
-    return run_plan("dev", project_dir=ROOT)
+def plans() -> Plans:
+    return Plans()
 
 
 @pytest.fixture(scope="session")
-def prod_plan():
-    from platformctl.engine import run_plan
-
-    return run_plan("prod", project_dir=ROOT)
+def dev_plan(plans):
+    return plans["dev"]
 
 
 @pytest.fixture(scope="session")
-def plans(dev_plan, prod_plan):
-    return {"dev": dev_plan, "prod": prod_plan}
+def prod_plan(plans):
+    return plans["prod"]
 
 
 @pytest.fixture

@@ -25,7 +25,9 @@ CORE = {
     "cert-manager",
     "external-secrets",
 }
-OPTIONAL = {"kube-prometheus-stack", "argo-rollouts", "keda", "velero", "cluster-autoscaler"}
+OPTIONAL = {"kube-prometheus-stack", "argo-rollouts", "keda", "velero", "cluster-autoscaler", "dcgm-exporter"}
+# On by default only when the stack has NVIDIA GPU nodes (components/config/addons.py with_stack_defaults).
+GPU = {"nvidia-device-plugin"}
 
 
 def context(name: str, production: bool = True, addons: dict | None = None, **kw) -> AddonContext:
@@ -54,7 +56,7 @@ def context(name: str, production: bool = True, addons: dict | None = None, **kw
 
 
 def test_catalog_covers_the_blueprints_core_set_and_the_optional_ones():
-    assert set(CATALOG) == CORE | {"amazon-cloudwatch-observability", "external-dns"} | OPTIONAL
+    assert set(CATALOG) == CORE | {"amazon-cloudwatch-observability", "external-dns"} | OPTIONAL | GPU
 
 
 def test_every_addon_has_a_config_key():
@@ -304,7 +306,10 @@ def test_addons_do_not_wait_for_each_other_unless_declared():
     for spec in CATALOG.values():
         assert dependencies(spec, set(names)) == [*spec.depends_on, *spec.optional_after]
     declared = {n: s.optional_after + s.depends_on for n, s in CATALOG.items() if s.optional_after or s.depends_on}
-    assert declared == {"aws-load-balancer-controller": ("cert-manager",)}
+    assert declared == {
+        "aws-load-balancer-controller": ("cert-manager",),
+        "dcgm-exporter": ("kube-prometheus-stack",),  # its ServiceMonitor's CRD, only when installed
+    }
     order = install_order(names)
     assert order.index("cert-manager") < order.index("aws-load-balancer-controller")
     # without cert-manager the load balancer controller waits for nothing
@@ -312,7 +317,13 @@ def test_addons_do_not_wait_for_each_other_unless_declared():
 
 
 def test_daemonset_addons_do_not_wait_for_nodes():
-    assert {n for n, s in CATALOG.items() if not s.needs_nodes} == {"vpc-cni", "kube-proxy", "aws-for-fluent-bit"}
+    assert {n for n, s in CATALOG.items() if not s.needs_nodes} == {
+        "vpc-cni",
+        "kube-proxy",
+        "aws-for-fluent-bit",
+        "nvidia-device-plugin",
+        "dcgm-exporter",
+    }
 
 
 def test_only_the_vpc_cni_is_installed_before_the_node_groups():

@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 from components.addons.catalog import CATALOG, enabled_addons
+from components.config.repository import stack_names
 from policies.rules import config as policy_config
 from policies.rules import encryption, hardening, kubernetes, tags
 from policies.rules.values import StackResource
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every stack of the repository, from its Pulumi.<stack>.yaml (never a fixed dev/prod list).
+STACKS = stack_names(ROOT)
 AWS_RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES}
 INSTALL_TYPES = ("aws:eks/addon:Addon", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release")
 
@@ -40,7 +43,7 @@ def by_name(plan):
     return {r.name: r for r in plan.resources}
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_every_default_addon_with_version_namespace_and_role(plans, stack):
     plan = plans[stack]
     cfg = plan.config
@@ -77,7 +80,7 @@ def test_every_default_addon_with_version_namespace_and_role(plans, stack):
             assert entry["roleArn"] is None
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_addons_depend_on_the_cluster_and_system_pool_not_on_each_other(plans, stack):
     plan = plans[stack]
     names = by_name(plan)
@@ -101,7 +104,7 @@ def test_addons_depend_on_the_cluster_and_system_pool_not_on_each_other(plans, s
     assert inst["cert-manager"].urn in inst["aws-load-balancer-controller"].dependencies
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_addons_pass_the_stacks_policy_config(plans, stack):
     """AWS rules per resource, the Kubernetes namespace rules, with policies/config/<stack>.json."""
     config = policy_config.load_config_file(ROOT / "policies" / "config" / f"{stack}.json")
@@ -152,7 +155,7 @@ def test_gitops_gets_the_role_arns_and_enabled_addons(prod_plan):
     assert "eks-platform-prod-external-dns" in text
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_gitops_gets_both_phases(plans, stack):
     """vpc-cni (installed before the node groups) reaches GitOps like every other add-on."""
     plan = plans[stack]
@@ -170,7 +173,7 @@ def test_gitops_gets_both_phases(plans, stack):
         assert annotations[f"{name.replace('-', '_')}_iam_role_arn"] == arn, name
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_only_what_nodes_need_is_installed_before_them(plans, stack):
     """vpc-cni (and its role) in the small before-nodes component, every other add-on after the node groups, each
     exactly once; the stack output lists both."""

@@ -10,10 +10,13 @@ import pytest
 from components import cluster_iam
 from components.cluster import kubeconfig_server, without_creator_admin
 from components.config import ConfigError, read_stack_file, validate
+from components.config.repository import stack_names
 from components.versions import EKS_ADDON_VERSIONS
 from policies.rules import encryption, hardening, tags
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every stack of the repository, from its Pulumi.<stack>.yaml (never a fixed dev/prod list).
+STACKS = stack_names(ROOT)
 RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES}
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
@@ -149,7 +152,7 @@ def test_kubeconfig_server_reads_dicts_and_json():
 # ---------------------------------------------------------------------------------------------- offline plans
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_cluster_settings(plans, stack):
     plan = plans[stack]
     cfg = plan.config.cluster
@@ -183,13 +186,13 @@ def test_endpoint(plans, stack, public, cidrs):
     assert vpc.get("publicAccessCidrs") == cidrs
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_secrets_are_encrypted_with_a_dedicated_rotating_key(plans, stack):
     plan = plans[stack]
     eks = one(plan, "eks:index:Cluster")
     keys = {r.name: r for r in mine(plan) if r.type == "aws:kms/key:Key"}
     secrets_key = keys[f"{stack}-cluster-secrets-key"]
-    assert eks.requested["encryptionConfigKeyArn"].startswith("arn:aws:kms:eu-west-1:")
+    assert eks.requested["encryptionConfigKeyArn"].startswith(f"arn:aws:kms:{plan.config.region}:")
     cluster = eks_child(plan, "aws:eks/cluster:Cluster", "eksCluster")
     assert cluster.property_dependencies["encryptionConfig"] == [secrets_key.urn]
     assert cluster.inputs["encryptionConfig"] == {
@@ -202,7 +205,7 @@ def test_secrets_are_encrypted_with_a_dedicated_rotating_key(plans, stack):
     assert [s["Sid"] for s in statements(json.loads(secrets_key.inputs["policy"]))] == ["AccountAdministers"]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_control_plane_log_group_exists_first_encrypted_with_retention(plans, stack):
     plan = plans[stack]
     group = one(plan, "aws:cloudwatch/logGroup:LogGroup")
@@ -218,7 +221,7 @@ def test_control_plane_log_group_exists_first_encrypted_with_retention(plans, st
     )
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_access_entries_come_from_config(plans, stack):
     plan = plans[stack]
     access = plan.config.cluster.access
@@ -247,7 +250,7 @@ def test_access_entries_come_from_config(plans, stack):
         assert policy["accessScope"] == {"type": "namespace", "namespaces": team.namespaces}
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_deployer_is_an_explicit_admin_and_the_k8s_provider_waits_for_it(plans, stack):
     plan = plans[stack]
     entry = own(plan, "aws:eks/accessEntry:AccessEntry")
@@ -264,7 +267,7 @@ def test_deployer_is_an_explicit_admin_and_the_k8s_provider_waits_for_it(plans, 
     assert one(plan, "eks:index:Cluster").urn in provider.property_dependencies["kubeconfig"]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_pod_identity_agent_is_a_pinned_addon(plans, stack):
     addon = one(plans[stack], "aws:eks/addon:Addon")
     assert addon.inputs["addonName"] == "eks-pod-identity-agent"
@@ -281,18 +284,19 @@ def test_prod_protects_the_cluster_and_its_keys_and_dev_does_not(plans):
         assert one(plan, "aws:cloudwatch/logGroup:LogGroup").options["protect"] is protected
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_stack_outputs(plans, stack):
     out = plans[stack].outputs
+    region = plans[stack].config.region
     assert out["clusterName"] == f"eks-platform-{stack}"
     assert out["clusterEndpoint"].startswith("https://") and out["clusterEndpoint"].endswith(".eks.amazonaws.com")
-    assert out["oidcIssuer"].startswith("oidc.eks.eu-west-1.amazonaws.com/id/")
+    assert out["oidcIssuer"].startswith(f"oidc.eks.{region}.amazonaws.com/id/")
     assert out["kubeconfig"] == "[secret]"
     assert set(out["nodeRoleArns"]) == {"managedNodeGroups", "karpenter"}
     assert all(arn.startswith("arn:aws:iam::123456789012:role/") for arn in out["nodeRoleArns"].values())
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_cluster_resources_pass_the_aws_policies(plans, stack):
     """Every resource of the cluster, pulumi-eks's children included (the analyzer's view), passes; the component's
     own resources are named after the stack (pulumi-eks names its children after the component)."""

@@ -34,8 +34,10 @@ def lines(values: dict, stack: str) -> list[str]:
 
 
 def test_stack_files_have_the_data_sections():
-    for stack, base in (("dev", DEV), ("prod", PROD)):
-        cfg = validate(base, stack)
+    from components.config.repository import stack_files
+
+    for stack, path in stack_files(ROOT).items():
+        cfg = validate(read_stack_file(path), stack)
         assert cfg.data.database is not None and cfg.data.registries is not None and cfg.data.build_access
         assert cfg.data.registries.apps == ["frontend", "api"]
 

@@ -9,10 +9,13 @@ import pytest
 import yaml
 
 from components.config import read_stack_file
+from components.config.repository import stack_names
 from policies.rules import config as policy_config
 from policies.rules import encryption, hardening, tags
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every stack of the repository, from its Pulumi.<stack>.yaml (never a fixed dev/prod list).
+STACKS = stack_names(ROOT)
 DATA_COMPONENTS = ("database", "registry", "build-access")
 RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES}
 
@@ -176,10 +179,11 @@ def test_one_repository_per_app(plans):
             assert r.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
             [enc] = r.inputs["encryptionConfigurations"]
             assert enc["encryptionType"] == "KMS" and enc["kmsKey"].startswith("arn:aws:kms:")
-            assert r.options["protect"] is (env == "prod")
-            assert r.inputs["forceDelete"] is (env == "dev")
+            assert r.options["protect"] is plan.config.production
+            assert r.inputs["forceDelete"] is not plan.config.production
         urls = plan.outputs["repositoryUrls"]
-        assert urls == {app: f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/{env}/{app}" for app in ("frontend", "api")}
+        registry = f"123456789012.dkr.ecr.{plan.config.region}.amazonaws.com"
+        assert urls == {app: f"{registry}/{env}/{app}" for app in ("frontend", "api")}
 
 
 def test_lifecycle_and_repository_policies(prod_plan):
@@ -196,11 +200,9 @@ def test_lifecycle_and_repository_policies(prod_plan):
 
 
 def test_build_role_trusts_only_the_configured_repository_and_branch(plans):
+    # dev and prod share an account, which has one GitHub OIDC provider: dev creates it, prod names it.
     for env, branch in (("dev", "main"), ("prod", "release")):
         plan = plans[env]
-        provider = one(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-        assert provider.inputs["url"] == "https://token.actions.githubusercontent.com"
-        assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
         role = one(plan, "aws:iam/role:Role")
         [st] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert st["Condition"] == {
@@ -209,7 +211,16 @@ def test_build_role_trusts_only_the_configured_repository_and_branch(plans):
                 "token.actions.githubusercontent.com:sub": [f"repo:example-org/eks-platform:ref:refs/heads/{branch}"],
             }
         }
-        assert role.property_dependencies["assumeRolePolicy"] == [provider.urn]
+        if env == "dev":
+            provider = one(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+            assert provider.inputs["url"] == "https://token.actions.githubusercontent.com"
+            assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+            assert role.property_dependencies["assumeRolePolicy"] == [provider.urn]
+        else:
+            assert not of(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+            assert st["Principal"] == {
+                "Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+            }
 
 
 def test_build_role_pushes_to_this_stacks_repositories_only(prod_plan):
@@ -227,7 +238,7 @@ def test_build_role_pushes_to_this_stacks_repositories_only(prod_plan):
 # ---------------------------------------------------------------------------------------------- policies
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_data_resources_pass_the_stack_policy_config(plans, stack):
     """The AWS rules with the stack's own policy config (policies/config/<stack>.json), data components only."""
     config = policy_config.load_config_file(ROOT / "policies" / "config" / f"{stack}.json")

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.config.repository import stack_names
 from platformctl import engine, mock_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = str(Path(sys.executable).with_name("platformctl"))
-STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml") if p.name.count(".") == 2)
+STACKS = stack_names(ROOT)
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
 
@@ -32,7 +33,7 @@ def children_of(plan, urn):
 # ------------------------------------------------------------------------------------------------ the plans
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_the_plan_holds_what_pulumi_eks_registers(plans, stack):
     plan = plans[stack]
     (eks,) = plan.of_type("eks:index:Cluster")
@@ -50,7 +51,7 @@ def test_the_plan_holds_what_pulumi_eks_registers(plans, stack):
     assert i["encryptionConfig"]["provider"]["keyArn"] == eks.requested["encryptionConfigKeyArn"]
     assert i["enabledClusterLogTypes"] == LOG_TYPES
     assert i["vpcConfig"]["endpointPrivateAccess"] is True
-    assert i["vpcConfig"]["endpointPublicAccess"] is (stack == "dev")
+    assert i["vpcConfig"]["endpointPublicAccess"] is plan.config.cluster.endpoint.public_access
     # The program's transform (components/cluster.py) acts on pulumi-eks's child, as the engine applies it.
     assert i["accessConfig"] == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
     assert len(by_type["aws:ec2/securityGroup:SecurityGroup"]) == 2
@@ -63,10 +64,10 @@ def test_the_plan_holds_what_pulumi_eks_registers(plans, stack):
     # Children get the program's aws provider, its default tags, and the component's protection.
     aws_provider = plan.of_type("pulumi:providers:aws")[0]
     for k in kids:
-        assert k.options["protect"] is (stack == "prod"), k.name
+        assert k.options["protect"] is bool(plan.config.production), k.name
         if k.type.startswith("aws:"):
             assert k.provider == aws_provider.urn, k.name
-    assert cluster.tags_all["environment"] == stack
+    assert cluster.tags_all["environment"] == plan.config.environment.name
     assert cluster.urn in plan.by_urn and cluster.urn.split("::")[2].startswith(
         "eks-platform:cluster:Cluster$eks:index:Cluster$"
     )
@@ -77,7 +78,9 @@ def test_the_programs_outputs_come_from_the_children(prod_plan):
     plan = prod_plan
     (eks,) = plan.of_type("eks:index:Cluster")
     (cluster,) = [k for k in children_of(plan, eks.urn) if k.type == "aws:eks/cluster:Cluster"]
-    issuer = mock_outputs.new_resource(cluster.type, cluster.name, cluster.inputs, mock_outputs.Ctx("eu-west-1"))[1]
+    issuer = mock_outputs.new_resource(
+        cluster.type, cluster.name, cluster.inputs, mock_outputs.Ctx(plan.config.region, plan.config.account)
+    )[1]
     issuer_url = issuer["identities"][0]["oidcs"][0]["issuer"]
     assert plan.outputs["oidcIssuer"] == issuer_url.removeprefix("https://")
     assert plan.outputs["clusterEndpoint"] == issuer["endpoint"]
@@ -91,7 +94,7 @@ def test_the_programs_outputs_come_from_the_children(prod_plan):
 def test_no_remote_component_is_left_unexpanded_while_its_expander_was_available(plans, stack):
     """The guard: every remote component of every stack has an expansion, and one that is not expanded is a chart
     whose archive is not cached (the tests never see a chart cache) - nothing else may fall through."""
-    plan = plans[stack] if stack in plans else engine.run_plan(stack, project_dir=ROOT)
+    plan = plans[stack]
     expansions = {e.urn: e for e in plan.expansions}
     remote = [r for r in plan.resources if r.remote]
     assert remote and any(r.type == "eks:index:Cluster" for r in remote)

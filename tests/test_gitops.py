@@ -17,9 +17,12 @@ import yaml
 from components import gitops
 from components.addons.catalog import CATALOG
 from components.config.gitops import GITOPS_ADDONS, GitOpsConfig, Sso
+from components.config.repository import stack_names
 from components.versions import HELM_CHARTS
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every stack of the repository, from its Pulumi.<stack>.yaml (never a fixed dev/prod list).
+STACKS = stack_names(ROOT)
 PLATFORM = ROOT / "platform"
 
 SSO = Sso(issuer="https://login.example.com/realms/platform", client_id="argocd", admin_groups=["platform-admins"])
@@ -623,7 +626,7 @@ def one(resources, type_token: str):
     return found
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_plan_shows_argo_cd_the_root_application_and_the_cluster_secret(plans, stack):
     plan = plans[stack]
     cfg = plan.config
@@ -721,3 +724,47 @@ def test_plan_without_a_database_has_no_database_annotations(tmp_path):
     annotations = cluster_secret.inputs["metadata"]["annotations"]
     assert not {"db_secret_arn", "db_endpoint"} & set(annotations)
     assert annotations["domain"] == plan.config.gitops.domain
+
+
+def test_the_selector_semantics_used_below():
+    from platformctl.envs import selects
+
+    assert selects({"matchExpressions": [{"key": "environment", "operator": "Exists"}]}, {"environment": "qa"})
+    assert not selects({"matchExpressions": [{"key": "environment", "operator": "Exists"}]}, {})
+    assert not selects({"matchLabels": {"enable_x": "true"}}, {"environment": "qa"})
+    assert not selects(
+        {"matchExpressions": [{"key": "environment", "operator": "In", "values": ["dev", "prod"]}]},
+        {"environment": "staging"},
+    )
+
+
+def _cluster_secret_labels(plan) -> dict[str, str]:
+    (secret,) = [
+        r
+        for r in gitops_resources(plan)
+        if r.type == "kubernetes:core/v1:Secret"
+        and r.inputs["metadata"]["labels"].get("argocd.argoproj.io/secret-type") == "cluster"
+    ]
+    return secret.inputs["metadata"]["labels"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_application_set_that_selects_dev_selects_every_environment(plans, stack):
+    """A new environment's cluster gets teams and workloads like dev: each ApplicationSet selecting dev's cluster
+    Secret selects this stack's too (an add-on's ApplicationSet only where that add-on is enabled)."""
+    from platformctl.envs import selects
+
+    labels, dev_labels = _cluster_secret_labels(plans[stack]), _cluster_secret_labels(plans["dev"])
+    checked = 0
+    for path, doc in _platform_documents():
+        for generator in _cluster_generators(doc):
+            selector = generator.get("selector") or {}
+            if not selects(selector, dev_labels):
+                continue
+            gated = {k: v for k, v in (selector.get("matchLabels") or {}).items() if k.startswith("enable_")}
+            if all(labels.get(k) == v for k, v in gated.items()):
+                assert selects(selector, labels), f"{path.name} does not select the {stack} cluster"
+                checked += 1
+    assert checked >= 2  # teams and workloads at least
+    for chart in ("teams", "workloads"):
+        assert (PLATFORM / chart / f"values-{stack}.yaml").is_file(), f"platform/{chart}/values-{stack}.yaml"

@@ -10,11 +10,14 @@ import pytest
 from components import karpenter_iam
 from components.config import ConfigError, read_stack_file, validate
 from components.config.karpenter import KarpenterConfig, KarpenterNodePool
+from components.config.repository import stack_names
 from components.karpenter import chart_values, ec2_node_class_spec, node_pool_spec
 from components.versions import HELM_CHARTS
 from policies.rules import encryption, hardening, tags
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every stack of the repository, from its Pulumi.<stack>.yaml (never a fixed dev/prod list).
+STACKS = stack_names(ROOT)
 RULES = {**tags.RULES, **encryption.RULES, **hardening.RULES}
 
 SCOPE = karpenter_iam.ControllerScope(
@@ -166,7 +169,7 @@ def test_chart_values_run_on_the_system_pool():
 # ---------------------------------------------------------------------------------------------- offline plans
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_interruption_queue_is_encrypted_and_fed_by_five_rules(plans, stack):
     plan = plans[stack]
     queue = one(plan, "aws:sqs/queue:Queue")
@@ -192,7 +195,7 @@ def test_interruption_queue_is_encrypted_and_fed_by_five_rules(plans, stack):
     assert len(policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]) == 5
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_controller_role_uses_pod_identity(plans, stack):
     plan = plans[stack]
     assoc = one(plan, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
@@ -202,7 +205,7 @@ def test_controller_role_uses_pod_identity(plans, stack):
     [trust] = json.loads(controller.inputs["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     pinned = trust["Condition"]["StringEquals"]
-    cluster_arn = f"arn:aws:eks:eu-west-1:123456789012:cluster/eks-platform-{stack}"
+    cluster_arn = f"arn:aws:eks:{plan.config.region}:123456789012:cluster/eks-platform-{stack}"
     assert pinned["aws:RequestTag/eks-cluster-arn"] == cluster_arn
     assert pinned["aws:SourceAccount"] == "123456789012"
     inline = one(plan, "aws:iam/rolePolicy:RolePolicy")
@@ -211,7 +214,7 @@ def test_controller_role_uses_pod_identity(plans, stack):
     assert sids["AllowInterruptionQueueActions"]["Resource"].endswith(f":eks-platform-{stack}")
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_node_role_instance_profile_and_access_entry(plans, stack):
     plan = plans[stack]
     entry = one(plan, "aws:eks/accessEntry:AccessEntry")
@@ -230,7 +233,7 @@ def test_node_role_instance_profile_and_access_entry(plans, stack):
     assert plan.outputs["nodeRoleArns"]["karpenter"].startswith("arn:aws:iam::123456789012:role/")
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_chart_is_pinned_and_runs_on_the_system_pool(plans, stack):
     plan = plans[stack]
     chart = one(plan, "kubernetes:helm.sh/v4:Chart")
@@ -301,7 +304,7 @@ def test_node_pools_per_env(plans):
             assert node_class.urn in pool.dependencies
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_karpenter_resources_pass_the_aws_policies(plans, stack):
     for r in karpenter(plans[stack]):
         for policy, rule in RULES.items():

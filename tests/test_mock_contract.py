@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from components import aws_partitions
+from components.config.repository import stack_names
 from platformctl import eks_model, mock_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
-STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml") if p.name.count(".") == 2)
+STACKS = stack_names(ROOT)
 
 
 def _pulumi_name(obj, name: str) -> str:

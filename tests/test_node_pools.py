@@ -15,9 +15,12 @@ from components.config.node_pools import (
     effective_taints,
     reserved_label_problem,
 )
+from components.config.repository import stack_names
 from components.node_pools import root_volumes
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every stack of the repository, from its Pulumi.<stack>.yaml (never a fixed dev/prod list).
+STACKS = stack_names(ROOT)
 SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}
 
 
@@ -97,7 +100,7 @@ def test_system_pool_always_gets_its_taint_and_every_pool_its_label():
 # ---------------------------------------------------------------------------------------------- offline plans
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_one_node_group_per_pool_over_all_private_subnets(plans, stack):
     plan = plans[stack]
     groups = node_groups(plan)
@@ -121,7 +124,7 @@ def test_one_node_group_per_pool_over_all_private_subnets(plans, stack):
         assert groups[pool.name].options["ignoreChanges"] == ["scalingConfig.desiredSize"]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_system_pool_is_on_demand_tainted_and_big_enough(plans, stack):
     system = node_groups(plans[stack])["system"].inputs
     assert system["capacityType"] == "ON_DEMAND"
@@ -139,7 +142,7 @@ def test_spot_versus_on_demand(plans):
     assert compute["labels"] == {"workload-type": "compute", "eks-platform/pool": "compute"}
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_launch_templates_require_imdsv2_and_encrypt_root_volumes(plans, stack):
     plan = plans[stack]
     [key] = of(plan, "aws:kms/key:Key")
@@ -191,7 +194,7 @@ def mock_id(resource):
     return physical_id(resource.type, resource.name, resource.inputs)
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_node_role_has_only_what_nodes_need(plans, stack):
     plan = plans[stack]
     [role] = of(plan, "aws:iam/role:Role")
@@ -209,7 +212,7 @@ def test_node_role_has_only_what_nodes_need(plans, stack):
         assert group.property_dependencies["nodeRoleArn"] == [role.urn]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_node_groups_wait_for_role_policies_and_the_pod_identity_agent(plans, stack):
     plan = plans[stack]
     addon = next(
@@ -246,7 +249,7 @@ def vpc_cni(plan):
     return addon
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_node_groups_wait_for_the_vpc_cni_and_its_role(plans, stack):
     """The node role has no CNI permissions: vpc-cni and its Pod Identity role (the add-on owns the association)
     exist before any node, or the first nodes sit NotReady (terraform-aws-eks's `before_compute`)."""
@@ -266,7 +269,7 @@ def test_node_groups_wait_for_the_vpc_cni_and_its_role(plans, stack):
     assert not {r.urn for r in plan.resources if r.component == f"{stack}-nodes"} & upstream
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_karpenter_nodes_come_after_the_vpc_cni(plans, stack):
     """Karpenter launches nodes only once its chart runs on the system pool, which waits for vpc-cni."""
     plan = plans[stack]

@@ -14,12 +14,14 @@ from components.addons.specs import (
     cert_manager,
     cluster_autoscaler,
     coredns,
+    dcgm_exporter,
     external_dns,
     external_secrets,
     keda,
     kube_prometheus_stack,
     kube_proxy,
     metrics_server,
+    nvidia_device_plugin,
     velero,
     vpc_cni,
 )
@@ -48,6 +50,8 @@ CATALOG: dict[str, AddonSpec] = {
         keda,
         velero,
         cluster_autoscaler,
+        nvidia_device_plugin,
+        dcgm_exporter,
     )
 }
 

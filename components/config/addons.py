@@ -150,6 +150,9 @@ class AddonsConfig(Model):
     keda: AddonSettings = Field(default_factory=AddonSettings)
     velero: AddonSettings = Field(default_factory=AddonSettings)
     cluster_autoscaler: AddonSettings = Field(default_factory=AddonSettings)
+    # Unset: on when a node pool (AL2023 NVIDIA AMI) or a Karpenter NodePool (accelerator: nvidia) has NVIDIA GPUs.
+    nvidia_device_plugin: AddonSettings = Field(default_factory=AddonSettings)
+    dcgm_exporter: AddonSettings = Field(default_factory=AddonSettings)
 
     def settings(self, addon: str) -> AddonSettings:
         """The settings of a catalog add-on by its name, e.g. `external-dns`."""
@@ -171,6 +174,20 @@ class AddonsConfig(Model):
         except ValidationError as exc:
             errors += [_passthrough(e) for e in exc.errors(include_url=False)]
         raise ValidationError.from_exception_data(cls.__name__, errors)
+
+
+def with_stack_defaults(addons: AddonsConfig, node_pools: list, karpenter: Any) -> AddonsConfig:
+    """Defaults that depend on the rest of the stack: the NVIDIA device plugin is on (unless set) when any node
+    pool or enabled Karpenter NodePool has NVIDIA GPUs; without it, GPU nodes advertise no nvidia.com/gpu."""
+    from .accelerators import of_ami
+
+    nvidia = any(of_ami(p.ami_type) == "nvidia" for p in node_pools) or (
+        karpenter.enabled and any(p.accelerator == "nvidia" for p in karpenter.node_pools)
+    )
+    if nvidia and addons.nvidia_device_plugin.enabled is None:
+        plugin = addons.nvidia_device_plugin.model_copy(update={"enabled": True})
+        return addons.model_copy(update={"nvidia_device_plugin": plugin})
+    return addons
 
 
 def addon_keys() -> list[str]:
@@ -204,7 +221,7 @@ def _passthrough(err: dict) -> InitErrorDetails:
 def addon_problems(cfg: Any) -> list[Problem]:
     """Problems that need more than this section: add-ons that exclude each other, settings an enabled add-on
     requires. `cfg` is a StackConfig (or the loader's partial config: reading a missing section raises)."""
-    from components.addons.catalog import is_enabled
+    from components.addons.catalog import CATALOG, is_enabled
 
     addons: AddonsConfig = cfg.addons
     production = bool(cfg.production)
@@ -237,6 +254,17 @@ def addon_problems(cfg: Any) -> list[Problem]:
                 "the DNS-01 issuer needs Route 53 zones: set certManager.hostedZoneIds (or externalDns.hostedZoneIds)",
             )
         )
+    gitops = _section(cfg, "gitops")
+    for i, name in enumerate(getattr(gitops, "addons", None) or []):
+        if name in CATALOG and is_enabled(name, addons, production):
+            out.append(
+                Problem(
+                    f"platform:gitops.addons[{i}]",
+                    f"{name} is also installed by Pulumi (platform:addons.{addon_key(name)}): an add-on is installed "
+                    "by Pulumi or by Argo CD, never both (two copies would fight); remove one",
+                    name,
+                )
+            )
     for name in ("amazon-cloudwatch-observability", "aws-for-fluent-bit"):
         settings = addons.settings(name)
         if production and is_enabled(name, addons, production) and settings.retention_days < 30:
@@ -254,6 +282,20 @@ def addon_problems(cfg: Any) -> list[Problem]:
 def cert_manager_zones(addons: AddonsConfig) -> list[str]:
     zones = addons.cert_manager.hosted_zone_ids
     return list(zones) if zones is not None else list(addons.external_dns.hosted_zone_ids)
+
+
+def addon_key(name: str) -> str:
+    """`argo-rollouts` -> `argoRollouts`: the add-on's key under platform:addons."""
+    head, *rest = name.split("-")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _section(cfg: Any, attr: str) -> Any:
+    """A section of a possibly partial config, or None when it did not validate."""
+    try:
+        return getattr(cfg, attr)
+    except Exception:
+        return None
 
 
 def _karpenter_enabled(cfg: Any) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from components import netmath
+from components import aws_regions, netmath
 
+from . import accelerators
 from .node_pools import SYSTEM_POOL, architecture, pool_problems, reserved_label_problem, size_problems
 from .problems import Problem, render_value
 
@@ -24,7 +25,7 @@ def semantic_problems(cfg: StackConfig) -> list[Problem]:
     """Every cross-field problem. `cfg` may be partial (sections that failed validation are missing):
     a check that needs a missing section is skipped, so structural and semantic problems show together."""
     out: list[Problem] = []
-    for check in (_network, _cluster, _node_pools, _karpenter, _data, _addons, _deploy_runner):
+    for check in (_environment, _network, _cluster, _node_pools, _karpenter, _data, _addons, _deploy_runner):
         try:
             out.extend(check(cfg))
         except MissingSection:
@@ -32,8 +33,50 @@ def semantic_problems(cfg: StackConfig) -> list[Problem]:
     return out
 
 
+def semantic_warnings(cfg: StackConfig) -> list[Problem]:
+    """What is allowed but probably a mistake (printed, never fatal): a VPC in public address space, GPU nodes
+    without a device plugin."""
+    out: list[Problem] = []
+    vpc = cfg.network.vpc_cidr
+    if not netmath.is_private(vpc):
+        out.append(
+            Problem(
+                "platform:network.vpcCidr",
+                "is public address space, not a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, "
+                "100.64.0.0/10): the Internet hosts it covers become unreachable from this VPC",
+                vpc,
+            )
+        )
+    plugin = cfg.addons.nvidia_device_plugin.enabled
+    if plugin is False and any(accelerators.of_ami(p.ami_type) == "nvidia" for p in cfg.node_pools):
+        out.append(
+            Problem(
+                "platform:addons.nvidiaDevicePlugin.enabled",
+                "is false but a node pool has NVIDIA GPUs: without a device plugin they advertise no nvidia.com/gpu "
+                "(fine only if you install one yourself, e.g. the GPU Operator)",
+                False,
+            )
+        )
+    return out
+
+
 class MissingSection(Exception):
     """Raised by a partial config when a check reads a section that did not validate."""
+
+
+def _environment(cfg: StackConfig) -> list[Problem]:
+    """The environment is the stack: names, tags, GitOps values and policy config all follow one name."""
+    env = cfg.environment
+    if cfg.stack and env.name != cfg.stack:
+        return [
+            Problem(
+                "platform:environment.name",
+                f"must equal the stack name {cfg.stack!r} (Pulumi.{cfg.stack}.yaml): resource names, tags, "
+                "platform/ values and the policy config follow it; rename the file or set the name",
+                env.name,
+            )
+        ]
+    return []
 
 
 def _addons(cfg: StackConfig) -> list[Problem]:
@@ -64,13 +107,48 @@ def _network(cfg: StackConfig) -> list[Problem]:
             if not netmath.within(cidr, n.vpc_cidr):
                 out.append(Problem(f"{key}.{name}[{i}]", f"does not fit in vpcCidr {n.vpc_cidr}", cidr))
     if len(given) == 2:
-        for a, b in netmath.overlapping([*n.public_subnet_cidrs, *n.private_subnet_cidrs]):
-            out.append(Problem(f"{key}.publicSubnetCidrs", f"subnets {a} and {b} overlap"))
+        listed = [
+            *((f"publicSubnetCidrs[{i}]", c) for i, c in enumerate(n.public_subnet_cidrs)),
+            *((f"privateSubnetCidrs[{i}]", c) for i, c in enumerate(n.private_subnet_cidrs)),
+        ]
+        for (first, a), (second, b) in netmath.overlapping_pairs(listed):
+            out.append(Problem(f"{key}.{second}", f"overlaps {first} ({a})", b))
+        for i, cidr in enumerate(n.public_subnet_cidrs):
+            if netmath.prefix_length(cidr) > netmath.ALB_MIN_PREFIX:
+                out.append(
+                    Problem(
+                        f"{key}.publicSubnetCidrs[{i}]",
+                        f"is smaller than /{netmath.ALB_MIN_PREFIX}: a load balancer subnet needs at least a "
+                        f"/{netmath.ALB_MIN_PREFIX} with 8 free addresses",
+                        cidr,
+                    )
+                )
     elif not given:
         try:
-            netmath.compute_subnets(n.vpc_cidr, n.az_count)
+            layout = netmath.compute_subnets(n.vpc_cidr, n.az_count)
         except ValueError as exc:
             out.append(Problem(f"{key}.vpcCidr", str(exc), n.vpc_cidr))
+        else:
+            small = netmath.prefix_length(layout.public[0])
+            if small > netmath.ALB_MIN_PREFIX:
+                out.append(
+                    Problem(
+                        f"{key}.vpcCidr",
+                        f"is too small for {n.az_count} AZs: its public subnets would be /{small}, and a load "
+                        f"balancer subnet needs at least a /{netmath.ALB_MIN_PREFIX} (use a larger vpcCidr, fewer "
+                        "AZs, or explicit publicSubnetCidrs)",
+                        n.vpc_cidr,
+                    )
+                )
+    region = aws_regions.region(cfg.region) if isinstance(cfg.region, str) else None
+    if region is not None and n.az_count > region.az_count:
+        out.append(
+            Problem(
+                f"{key}.azCount",
+                f"{region.name} has {region.az_count} Availability Zones ({', '.join(region.zone_names)})",
+                n.az_count,
+            )
+        )
     if netmath.overlapping([n.vpc_cidr, cfg.cluster.service_ipv4_cidr]):
         out.append(
             Problem(
@@ -139,11 +217,48 @@ def _access(access, key: str) -> list[Problem]:
         else:
             first[arn] = where
     seen: set[str] = set()
+    owner: dict[str, str] = {}  # namespace -> team
     for i, team in enumerate(access.teams):
         if team.name in seen:
             out.append(Problem(f"{key}.teams[{i}].name", "is used by another team", team.name))
         seen.add(team.name)
+        for j, namespace in enumerate(team.namespaces):
+            where = f"{key}.teams[{i}].namespaces[{j}]"
+            reason = reserved_namespace(namespace)
+            if reason:
+                out.append(Problem(where, f"is reserved: {reason}", namespace))
+            elif owner.get(namespace) == team.name:
+                out.append(Problem(where, "is listed twice", namespace))
+            elif namespace in owner:
+                out.append(Problem(where, f"is already team {owner[namespace]}'s (one team per namespace)", namespace))
+            else:
+                owner[namespace] = team.name
     return out
+
+
+# The namespace Argo CD runs in (components/gitops.py NAMESPACE; a test keeps them equal).
+GITOPS_NAMESPACE = "argocd"
+
+
+def reserved_namespaces() -> dict[str, str]:
+    """Namespaces no team may own, with why: the platform's and every catalog add-on's."""
+    from components.addons.catalog import CATALOG
+
+    out = {
+        "default": "the default namespace holds no team's workloads",
+        GITOPS_NAMESPACE: "Argo CD runs there (platform:gitops)",
+        "karpenter": "Karpenter's conventional namespace",
+    }
+    for spec in CATALOG.values():
+        out.setdefault(spec.namespace, f"the {spec.name} add-on's namespace")
+    return out
+
+
+def reserved_namespace(namespace: str) -> str | None:
+    """Why a team may not own `namespace`, or None."""
+    if namespace.startswith("kube-"):
+        return "kube-* namespaces are Kubernetes' own"
+    return reserved_namespaces().get(namespace)
 
 
 def _node_pools(cfg: StackConfig) -> list[Problem]:
@@ -207,6 +322,52 @@ def _karpenter(cfg: StackConfig) -> list[Problem]:
             problem = reserved_label_problem(label)
             if problem:
                 out.append(Problem(f"{where}.labels.{label}", problem, value))
+        out.extend(_karpenter_accelerator(pool, where, k.ami_family))
+    return out
+
+
+def _karpenter_accelerator(pool, where: str, ami_family: str) -> list[Problem]:
+    """An accelerator NodePool says so (`accelerator`), bounds its devices, and lists only its kind of family."""
+    out: list[Problem] = []
+    kind = pool.accelerator
+    for j, family in enumerate(pool.instance_families):
+        has = accelerators.of_family(family)
+        if has != kind:
+            fix = f"set accelerator: {has}" if has and not kind else "list only families of its accelerator"
+            what = accelerators.NAMES[has] if has else "a family without accelerator"
+            out.append(Problem(f"{where}.instanceFamilies[{j}]", f"is {what} ({fix})", family))
+    if kind is None:
+        for j, category in enumerate(pool.instance_categories):
+            if category in accelerators.ACCELERATED_CATEGORIES:
+                out.append(
+                    Problem(
+                        f"{where}.instanceCategories[{j}]",
+                        "holds GPU/Neuron instances: make it an accelerator NodePool (accelerator: nvidia or neuron) "
+                        "so they get the taint and device plugin, or drop the category",
+                        category,
+                    )
+                )
+    for owner, resource in accelerators.RESOURCES.items():
+        if pool.limits.of(resource) is not None and kind != owner:
+            out.append(Problem(f"{where}.limits.{resource}", f"limits {resource}: set accelerator: {owner}"))
+    if kind is not None:
+        resource = accelerators.RESOURCES[kind]
+        if pool.limits.of(resource) is None:
+            out.append(
+                Problem(
+                    f"{where}.limits",
+                    f"must bound {resource} for an accelerator NodePool (e.g. {resource}: 8): the most devices it buys",
+                )
+            )
+        if ami_family != "al2023":
+            out.append(
+                Problem(
+                    f"{where}.accelerator",
+                    f"needs the al2023 AMI family (amiSelectorAlias): {ami_family} runs its own device plugin, "
+                    "which would clash with the catalog's",
+                    kind,
+                )
+            )
     return out
 
 

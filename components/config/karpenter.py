@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from . import accelerators
 from ._base import Model
 from .node_pools import Taint
 
@@ -34,13 +35,33 @@ def _quantity(value: int | str) -> str:
 
 
 class Limits(Model):
-    """The most a NodePool may provision in total; Karpenter stops adding nodes there."""
+    """The most a NodePool may provision in total; Karpenter stops adding nodes there. Any resource a node
+    offers may be limited (the NodePool's `spec.limits` is a resource list): besides cpu and memory, the GPUs
+    (`nvidia.com/gpu`) and Neuron devices (`aws.amazon.com/neuron`) of an accelerator pool."""
 
     cpu: int | str
     memory: str
+    nvidia_gpu: int | None = Field(default=None, alias="nvidia.com/gpu", ge=1)
+    aws_neuron: int | None = Field(default=None, alias="aws.amazon.com/neuron", ge=1)
 
     _cpu = field_validator("cpu")(classmethod(lambda cls, v: _quantity(v)))
     _memory = field_validator("memory")(classmethod(lambda cls, v: _quantity(v)))
+
+    def resources(self) -> dict[str, int | str]:
+        """As Karpenter's `spec.limits`."""
+        out: dict[str, int | str] = {"cpu": self.cpu, "memory": self.memory}
+        for resource, value in (
+            (accelerators.RESOURCES["nvidia"], self.nvidia_gpu),
+            (accelerators.RESOURCES["neuron"], self.aws_neuron),
+        ):
+            if value is not None:
+                out[resource] = value
+        return out
+
+    def of(self, resource: str) -> int | None:
+        return {accelerators.RESOURCES["nvidia"]: self.nvidia_gpu, accelerators.RESOURCES["neuron"]: self.aws_neuron}[
+            resource
+        ]
 
 
 class KarpenterNodePool(Model):
@@ -66,6 +87,9 @@ class KarpenterNodePool(Model):
     labels: dict[str, str] = Field(default_factory=dict)
     # Higher weight is tried first when several NodePools fit a pod.
     weight: Annotated[int, Field(ge=1, le=100)] | None = None
+    # GPU (nvidia) or Neuron (neuron) nodes only: Karpenter picks such instances (the al2023 alias brings the AMI
+    # with the driver), taints them with the resource name and labels them eks-platform/accelerator.
+    accelerator: accelerators.Accelerator | None = None
 
     @field_validator("instance_families")
     @classmethod

@@ -12,10 +12,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from . import accelerators
 from ._base import Model
 
-# e.g. m7i.large, c7g.2xlarge, r6a.xlarge, t3.medium, m7i-flex.large, inf2.xlarge
-INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9]*(-flex)?\.(nano|micro|small|medium|large|metal|\d*xlarge|metal-\d+xl)$")
+# e.g. m7i.large, c7g.2xlarge, r6a.xlarge, t3.medium, m7i-flex.large, inf2.xlarge, p6-b200.48xlarge
+INSTANCE_TYPE = re.compile(
+    r"^[a-z][a-z0-9]*(-[a-z0-9]+)?\.(nano|micro|small|medium|large|metal|\d*xlarge|metal-\d+xl)$"
+)
 LABEL_KEY = re.compile(
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
 )
@@ -24,7 +27,7 @@ SYSTEM_POOL = "system"
 SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}
 # Every node of a pool carries this label (value: the pool name), so add-ons can select the system pool.
 POOL_LABEL = "eks-platform/pool"
-ARM_AMI_TYPES = ("AL2023_ARM_64_STANDARD", "BOTTLEROCKET_ARM_64")
+ARM_AMI_TYPES = ("AL2023_ARM_64_STANDARD", "AL2023_ARM_64_NVIDIA", "BOTTLEROCKET_ARM_64")
 # Label domains the kubelet may not set (NodeRestriction) or that AWS/Karpenter own.
 _RESERVED_LABEL_DOMAINS = ("kubernetes.io", "k8s.io", "eks.amazonaws.com", "karpenter.sh", "karpenter.k8s.aws")
 _ALLOWED_LABEL_DOMAINS = ("node.kubernetes.io", "node-restriction.kubernetes.io")
@@ -52,8 +55,15 @@ class NodePool(Model):
     max_size: Annotated[int, Field(ge=1, le=1000)]
     labels: dict[str, str] = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
+    # The EKS API's AMI types (GPU/Neuron: components/config/accelerators.py).
     ami_type: Literal[
-        "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64"
+        "AL2023_x86_64_STANDARD",
+        "AL2023_ARM_64_STANDARD",
+        "AL2023_x86_64_NVIDIA",
+        "AL2023_ARM_64_NVIDIA",
+        "AL2023_x86_64_NEURON",
+        "BOTTLEROCKET_x86_64",
+        "BOTTLEROCKET_ARM_64",
     ] = "AL2023_x86_64_STANDARD"
     disk_size: Annotated[int, Field(ge=20, le=16384)] = 50
     max_unavailable: Annotated[int, Field(ge=1, le=100)] = 1
@@ -115,6 +125,8 @@ def reserved_label_problem(key: str) -> str | None:
             return f"uses the reserved label domain {domain!r} (the kubelet or AWS sets those labels)"
     if key == POOL_LABEL:
         return "is set by the platform (the pool's name)"
+    if key == accelerators.LABEL:
+        return "is set by the platform (nvidia or neuron, from the AMI type)"
     return None
 
 
@@ -131,6 +143,7 @@ def pool_problems(pool: NodePool, production: bool) -> list[tuple[str, str, obje
                     t,
                 )
             )
+    out.extend(accelerator_problems(pool))
     for k in pool.labels:
         problem = reserved_label_problem(k)
         if problem:
@@ -145,13 +158,41 @@ def pool_problems(pool: NodePool, production: bool) -> list[tuple[str, str, obje
     return out
 
 
+def accelerator_problems(pool: NodePool) -> list[tuple[str, str, object]]:
+    """GPU/Neuron instance types need the AMI with their driver, and that AMI needs such instance types."""
+    ami = accelerators.of_ami(pool.ami_type)
+    out: list[tuple[str, str, object]] = []
+    for i, t in enumerate(pool.instance_types):
+        kind = accelerators.of_family(instance_family(t))
+        if kind == ami:
+            continue
+        if kind is not None:
+            want = accelerators.ami_for(kind, architecture(t))
+            fix = f"use amiType {want}" if want else "no EKS AMI type carries its driver for this architecture"
+            name = accelerators.NAMES[kind]
+            message = f"is an {name} instance type but amiType {pool.ami_type} has no driver for it: {fix}"
+        else:
+            message = f"has no {accelerators.NAMES[ami]} accelerator but amiType {pool.ami_type} is for such instances"
+        out.append((f"instanceTypes[{i}]", message, t))
+    return out
+
+
+def pool_accelerator(pool: NodePool) -> accelerators.Accelerator | None:
+    return accelerators.of_ami(pool.ami_type)
+
+
 def effective_taints(pool: NodePool) -> list[dict[str, str]]:
-    """The pool's taints as plain dicts; the system pool always has SYSTEM_TAINT."""
+    """The pool's taints as plain dicts; the system pool always has SYSTEM_TAINT, a GPU/Neuron pool its resource's
+    taint (`nvidia.com/gpu=true:NoSchedule`), unless listed with another value or effect."""
     taints = [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints]
     if pool.name == SYSTEM_POOL and not any(t["key"] == SYSTEM_TAINT["key"] for t in taints):
         taints.insert(0, dict(SYSTEM_TAINT))
+    kind = pool_accelerator(pool)
+    if kind and not any(t["key"] == accelerators.RESOURCES[kind] for t in taints):
+        taints.append(accelerators.taint(kind))
     return taints
 
 
 def effective_labels(pool: NodePool) -> dict[str, str]:
-    return {**pool.labels, POOL_LABEL: pool.name}
+    kind = pool_accelerator(pool)
+    return {**pool.labels, POOL_LABEL: pool.name, **({accelerators.LABEL: kind} if kind else {})}

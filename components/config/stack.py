@@ -8,6 +8,7 @@ Validation runs before any resource is declared, both in the Pulumi program (`__
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import json
 import re
@@ -22,8 +23,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from components import aws_partitions, netmath
 
-from . import checks
-from .addons import AddonsConfig
+from . import checks, yaml_compat
+from .addons import AddonsConfig, with_stack_defaults
 from .aws import AwsSettings, aws_settings
 from .cluster import ClusterConfig
 from .cost import CostConfig
@@ -139,6 +140,8 @@ class StackConfig:
         return self.environment.account
 
     cost: CostConfig = field(default_factory=CostConfig)
+    # Allowed but probably mistakes (a public VPC range, a value copied from another stack): shown, never fatal.
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -197,6 +200,8 @@ def _problems_from(section: str, exc: ValidationError) -> list[Problem]:
             msg = msg.removeprefix("Value error, ")
         if kind in ("string_type", "literal_error") and type(err.get("input")) in (int, float):
             msg += "; quote it in YAML (a bare 1.30 is the number 1.3)"
+        if kind == "bool_type" and isinstance(err.get("input"), str):
+            msg += "; write true or false (the Pulumi CLI reads YAML 1.2: yes/no/on/off are strings)"
         out.append(Problem(join_path(key, loc), msg[:1].lower() + msg[1:], err.get("input")))
     return out
 
@@ -304,7 +309,7 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
         network=parsed["network"],
         cluster=parsed["cluster"],
         node_pools=parsed["nodePools"],
-        addons=parsed["addons"],
+        addons=with_stack_defaults(parsed["addons"], parsed["nodePools"], parsed["karpenter"]),
         gitops=parsed["gitops"],
         data=parsed["data"],
         karpenter=parsed["karpenter"],
@@ -317,7 +322,7 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
     )
     problems.extend(checks.semantic_problems(cfg))
     if not problems:
-        return cfg
+        return dataclasses.replace(cfg, warnings=tuple(checks.semantic_warnings(cfg)))
     raise ConfigError(problems)
 
 
@@ -340,7 +345,7 @@ def read_stack_file(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError([Problem(str(path), "stack config file not found")], source=str(path)) from None
     try:
-        doc = yaml.safe_load(text) or {}
+        doc = yaml_compat.load(text) or {}  # as the Pulumi CLI reads it (YAML 1.2 core schema)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -360,14 +365,22 @@ def load_stack_config(stack: str, config_file: Path | None = None, project_dir: 
 
     project_dir = project_dir or project_root()
     path = config_file or stack_file(project_dir, stack)
-    return validate_file(Path(path), stack)[0]
+    return validate_file(Path(path), stack, project_dir)[0]
 
 
-def validate_file(path: Path, stack: str) -> tuple[StackConfig, dict[str, Any]]:
-    """Read one stack file once: its validated config and its raw values (what the engine hands a program)."""
+def validate_file(path: Path, stack: str, project_dir: Path | None = None) -> tuple[StackConfig, dict[str, Any]]:
+    """Read one stack file once: its validated config (on its own and next to the project's other stacks) and
+    its raw values (what the engine hands a program)."""
+    from components.paths import project_root
+
+    from .repository import check_repository
+
     values = read_stack_file(path)
+    if project_dir is None:
+        project_dir = path.parent if (path.parent / "Pulumi.yaml").is_file() else project_root()
     try:
-        return validate(values, short_stack_name(stack)), values
+        cfg = validate(values, short_stack_name(stack))
+        return check_repository(cfg, project_dir), values
     except ConfigError as exc:
         exc.source = str(path)
         raise
@@ -389,4 +402,9 @@ def from_pulumi_runtime() -> StackConfig:
             with contextlib.suppress(ValueError):
                 value = json.loads(value)
         values[key] = value
-    return validate(values, pulumi.get_stack())
+    from components.paths import project_root
+
+    from .repository import check_repository
+
+    # Pulumi runs the program in the project directory, next to the other stacks' files.
+    return check_repository(validate(values, pulumi.get_stack()), project_root())

@@ -174,9 +174,10 @@ def test_no_cloud_credentials(fake_pulumi, cli):
 
 
 def test_stack_not_found_lists_the_backend_stacks(fake_pulumi, cli):
-    result = cli("outputs", "staging")
+    result = cli("outputs", "nosuchstack")
     assert result.exit_code == errors.EXIT_STACK_NOT_FOUND
-    assert result.stderr.strip() == "error: stack 'staging' not found; existing stacks: dev, prod"
+    # The fake backend's stacks (dev, prod), whatever config files the repository holds.
+    assert result.stderr.strip() == "error: stack 'nosuchstack' not found; existing stacks: dev, prod"
 
 
 def test_a_failing_operation_is_one_line_with_the_engine_error(fake_pulumi, cli):
@@ -215,6 +216,39 @@ def test_up_prod_interactive_shows_the_preview_then_asks(fake_pulumi, cli, monke
     ops = [c for c in fake_pulumi.commands() if c.split(":")[0] in ("preview", "up")]
     assert ops == ["preview:prod", "up:prod"]
     assert "Apply these changes to prod?" in result.stderr
+    # Before asking: every resource the preview would change, by operation and component, names in full.
+    listing = result.stderr[result.stderr.index("Changes to prod (") : result.stderr.index("Apply these changes")]
+    assert "+ create 15:" in listing
+    assert "  prod-network:" in listing and "    prod-network-flow-logs (aws:cloudwatch/logGroup:LogGroup)" in listing
+
+
+def test_approval_lists_replacements_first_grouped_by_component():
+    from platformctl.progress import Change, approval_lines
+
+    urn = "urn:pulumi:prod::eks-platform::{}::{}".format
+    changes = [
+        Change("create", urn("eks-platform:network:Network$aws:ec2/subnet:Subnet", "prod-network-private-0")),
+        Change("delete", urn("eks-platform:addons:Addons$aws:iam/role:Role", "prod-addons-keda-role")),
+        Change("create-replacement", urn("eks-platform:cluster:Cluster$eks:index:Cluster", "prod-cluster-eks")),
+        Change("replace", urn("eks-platform:cluster:Cluster$eks:index:Cluster", "prod-cluster-eks"), ("version",)),
+        Change("delete-replaced", urn("eks-platform:cluster:Cluster$eks:index:Cluster", "prod-cluster-eks")),
+        Change("update", urn("eks-platform:nodes:NodePools$aws:eks/nodeGroup:NodeGroup", "prod-nodes-system")),
+        Change("same", urn("eks-platform:nodes:NodePools$aws:iam/role:Role", "prod-nodes-node-role")),
+    ]
+    assert approval_lines(changes, "prod") == [
+        "+- replace 1:",
+        "  prod-cluster:",
+        "    prod-cluster-eks (eks:index:Cluster)",
+        "- delete 1:",
+        "  prod-addons:",
+        "    prod-addons-keda-role (aws:iam/role:Role)",
+        "+ create 1:",
+        "  prod-network:",
+        "    prod-network-private-0 (aws:ec2/subnet:Subnet)",
+        "~ update 1:",
+        "  prod-nodes:",
+        "    prod-nodes-system (aws:eks/nodeGroup:NodeGroup)",
+    ]
 
 
 def test_up_prod_interactive_declined_changes_nothing(fake_pulumi, cli, monkeypatch):
@@ -335,7 +369,10 @@ def test_stacks_lists_backend_stacks_and_config_files(fake_pulumi, cli):
     result = cli("stacks", "--json")
     assert result.exit_code == 0, result.stderr
     rows = {r["name"]: r for r in json.loads(result.stdout)}
-    assert set(rows) == {"dev", "prod"}
+    from components.config.repository import stack_names
+
+    # The backend's stacks (the fake's dev and prod) and every config file not deployed yet.
+    assert set(rows) == {"dev", "prod"} | set(stack_names(ROOT))
     assert rows["dev"]["lastUpdate"].startswith("2026-01-02T03:04:05")
     assert rows["prod"]["configFile"] == "Pulumi.prod.yaml"
     table = cli("stacks")
@@ -354,3 +391,10 @@ def test_unsupported_pulumi_version(fake_pulumi, cli, command):
     result = cli(*command)
     assert result.exit_code == errors.EXIT_NO_PULUMI
     assert "unsupported pulumi CLI" in result.stderr
+
+
+def test_the_text_preview_names_every_resource_it_would_change(fake_pulumi, cli):
+    result = cli("preview", "dev")
+    assert result.exit_code == 0, result.stderr
+    assert "Changes to dev (15):" in result.stdout
+    assert "    dev-network-flow-logs (aws:cloudwatch/logGroup:LogGroup)" in result.stdout

@@ -92,7 +92,11 @@ def test_destroy_non_production_asks_on_a_terminal(fake_pulumi, cli, monkeypatch
     result = cli("destroy", "dev", input="n\n")
     assert result.exit_code == errors.EXIT_FAIL
     assert "aborted: nothing was changed" in result.stderr
-    assert fake_pulumi.calls() == []
+    # It read the state to list what it would delete, then asked; nothing was destroyed.
+    assert "Resources dev would delete (1):" in result.stderr
+    assert "    dev-database-key (aws:kms/key:Key)" in result.stderr
+    assert result.stderr.index("would delete") < result.stderr.index("Delete every resource of stack dev?")
+    assert not [c for c in fake_pulumi.commands() if c.startswith("destroy")]
 
 
 def test_destroy_takes_one_stack(cli):
@@ -156,9 +160,12 @@ def test_fully_qualified_name_of_another_project_is_refused(fake_pulumi, cli):
 
 
 def test_unknown_stack_lists_the_existing_ones(fake_pulumi, cli):
-    result = cli("preview", "staging")
+    from components.config.repository import stack_names
+
+    result = cli("preview", "nosuchstack")
     assert result.exit_code == errors.EXIT_STACK_NOT_FOUND
-    assert result.stderr.strip() == "error: stack 'staging' not found; existing stacks: dev, prod"
+    existing = ", ".join(stack_names(ROOT))
+    assert result.stderr.strip() == f"error: stack 'nosuchstack' not found; existing stacks: {existing}"
     assert fake_pulumi.calls() == []
 
 

@@ -128,7 +128,7 @@ BAD_DEV = [
         lambda v: v["platform:network"].update(
             publicSubnetCidrs=["10.20.0.0/24", "10.20.129.0/24"], privateSubnetCidrs=["10.20.0.0/18", "10.20.64.0/18"]
         ),
-        ["platform:network.publicSubnetCidrs: subnets 10.20.0.0/24 and 10.20.0.0/18 overlap"],
+        ['platform:network.privateSubnetCidrs[0]: overlaps publicSubnetCidrs[0] (10.20.0.0/24) (got "10.20.0.0/18")'],
     ),
     (
         lambda v: v["platform:network"].update(publicSubnetCidrs=["10.20.128.0/24"]),
@@ -231,7 +231,10 @@ BAD_DEV = [
     (drop("platform:environment"), ["platform:environment: is required"]),
     (
         setp("platform:environment.production", "yes"),
-        ['platform:environment.production: input should be a valid boolean (got "yes")'],
+        [
+            "platform:environment.production: input should be a valid boolean; write true or false "
+            '(the Pulumi CLI reads YAML 1.2: yes/no/on/off are strings) (got "yes")'
+        ],
     ),
 ]
 

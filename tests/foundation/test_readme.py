@@ -47,7 +47,8 @@ def _keys(tp: typing.Any) -> set[str]:
 def test_every_config_key_is_documented():
     # A key counts as documented in backticks or as a key of a YAML example.
     documented = set(re.findall(r"`([^`\s]+)`", README)) | set(re.findall(r"^\s*(?:- )?(\w+):", README, re.M))
-    words = {w for d in documented for w in re.split(r"[.:\[\]/ =]+", d)}
+    # Keys are matched as words of what is documented, or whole (a key such as `nvidia.com/gpu` has dots itself).
+    words = {w for d in documented for w in re.split(r"[.:\[\]/ =]+", d)} | documented
     missing = {}
     for section, (tp, _) in SECTIONS.items():
         assert f"platform:{section}" in README, section
@@ -66,3 +67,9 @@ def test_every_command_is_documented():
 
     for name in get_command(app).commands:
         assert f"platformctl {name}" in README, name
+
+
+def test_the_exit_code_table_is_the_one_platformctl_uses():
+    from platformctl.exitcodes import markdown_table
+
+    assert markdown_table() in README

@@ -18,7 +18,8 @@ import helm_python
 import yaml
 
 PLATFORM_DIR = Path(__file__).resolve().parents[2] / "platform"
-ENVIRONMENTS = ("dev", "prod")
+# Every stack of the repository (Pulumi.<env>.yaml next to platform/), never a fixed list.
+ENVIRONMENTS = tuple(sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in PLATFORM_DIR.parent.glob("Pulumi.*.yaml")))
 # Files under platform/ that are configuration for tools, not objects applied to the cluster.
 KUSTOMIZATION = "kustomization.yaml"
 ARGOCD_API = "argoproj.io/v1alpha1"

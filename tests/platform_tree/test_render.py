@@ -86,7 +86,7 @@ def test_chart_passes_helm_lint(chart: str, env: str, platform_report: PlatformR
 def test_charts_and_plain_yaml_are_loaded(platform_report: PlatformReport) -> None:
     assert not platform_report.render_errors, platform_report.render_errors
     sources = {m.source.split(":")[0] for m in platform_report.manifests}
-    assert {"teams/chart[dev]", "teams/chart[prod]", "workloads/chart[dev]", "workloads/chart[prod]"} <= sources
+    assert {f"{chart}/chart[{env}]" for chart in ("teams", "workloads") for env in ENVIRONMENTS} <= sources
     assert any(source.startswith("bootstrap/") for source in sources)
 
 
@@ -231,6 +231,11 @@ def _values(chart: str, env: str = "prod") -> dict:
         ("teams/chart", lambda v: v["podSecurity"].update(level="strict"), "level"),
         ("teams/chart", lambda v: v["teams"][0]["namespaceLabels"].update(team="x"), "team"),
         ("teams/chart", lambda v: v["teams"].append(dict(v["teams"][0])), "more than once"),
+        ("teams/chart", lambda v: v["teams"][0].update(namespaces=["kube-system"]), "reserved"),
+        ("teams/chart", lambda v: v["teams"][0].update(namespaces=["argocd"]), "reserved"),
+        ("teams/chart", lambda v: v["teams"][0].update(namespaces=["cert-manager"]), "reserved"),
+        ("teams/chart", lambda v: v["teams"][1].update(namespaces=["frontend"]), "already belongs to team"),
+        ("teams/chart", lambda v: v["teams"][0].update(namespaces=[]), "namespaces"),
         ("workloads/chart", lambda v: v["frontend"]["image"].update(tag="latest"), "latest"),
         ("workloads/chart", lambda v: v["api"]["image"].update(digest="sha256:abc"), "digest"),
         ("workloads/chart", lambda v: v["api"].update(replicas=3), "replicas"),
@@ -245,3 +250,33 @@ def test_charts_refuse_bad_values(chart: str, mutate, message: str) -> None:
     with pytest.raises(helm_python.HelmError) as excinfo:
         render_chart(PLATFORM_DIR / chart, values, "release", "default")
     assert message in str(excinfo.value)
+
+
+# ------------------------------------------------------------------------------------------------ teams
+
+
+def test_a_team_with_two_namespaces_gets_both_each_with_quota_limits_default_deny_and_pod_security() -> None:
+    values = _values("teams/chart")
+    values["teams"][0]["namespaces"] = ["frontend", "frontend-batch"]
+    team = values["teams"][0]["name"]
+    output = render_chart(PLATFORM_DIR / "teams/chart", values, "teams", "default")
+    objects = [o for text in output.values() for o in load_yaml_documents(text, "teams")]
+    for namespace in ("frontend", "frontend-batch"):
+        [ns] = [o for o in objects if o["kind"] == "Namespace" and o["metadata"]["name"] == namespace]
+        labels = ns["metadata"]["labels"]
+        assert labels["team"] == team
+        for mode in ("enforce", "audit", "warn"):
+            assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+        inside = {o["kind"]: o for o in objects if o["metadata"].get("namespace") == namespace}
+        assert {"ResourceQuota", "LimitRange", "NetworkPolicy", "RoleBinding"} <= set(inside), namespace
+        policies = [o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["namespace"] == namespace]
+        deny = next(p for p in policies if p["metadata"]["name"] == "default-deny-all")
+        assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+        assert inside["RoleBinding"]["subjects"][0]["name"] == f"team:{team}"
+
+
+def test_the_chart_reserves_the_namespaces_the_config_reserves() -> None:
+    from components.config.checks import reserved_namespaces
+
+    chart_values = read_values(PLATFORM_DIR / "teams/chart/values.yaml")
+    assert sorted(chart_values["reservedNamespaces"]) == sorted(reserved_namespaces())

@@ -39,3 +39,43 @@ def test_prod_sarif_and_markdown_reports(tmp_path):
     md = policy("prod", "--format", "markdown", "--allow-unexpanded")
     assert md.returncode == 0 and md.stdout.lstrip().startswith("#")
     assert "not expanded" in md.stdout and "allowed by --allow-unexpanded" in md.stdout
+
+
+def test_a_violation_names_the_config_key_and_sarif_points_at_its_line(tmp_path):
+    """Fix hints name the config key to change (not `kmsKeyId`); SARIF's region is that key's line."""
+    text = (ROOT / "Pulumi.prod.yaml").read_text()
+    text = text.replace("    flowLogs:\n", "    flowLogs:\n      customerManagedKey: false\n", 1)
+    bad = tmp_path / "Pulumi.prod.yaml"
+    bad.write_text(text)
+    line = text.splitlines().index("      customerManagedKey: false") + 1
+    sarif = tmp_path / "p.sarif"  # the format from the suffix
+    result = policy("prod", "--config-file", str(bad), "-o", str(sarif))
+    assert result.returncode == 1, result.stderr
+    [run] = json.loads(sarif.read_text())["runs"]
+    [finding] = [r for r in run["results"] if r["ruleId"] == "encryption-at-rest"]
+    assert finding["properties"]["configKey"] == "platform:network.flowLogs.customerManagedKey"
+    assert finding["locations"][0]["physicalLocation"]["region"]["startLine"] == line
+    assert "change `platform:network.flowLogs.customerManagedKey`" in finding["message"]["text"]
+    md = policy("prod", "--config-file", str(bad), "--format", "markdown")
+    assert f"change `platform:network.flowLogs.customerManagedKey` ({bad} line {line})" in md.stdout
+
+
+def test_the_policy_table_never_cuts_a_resource_name_at_80_columns(tmp_path):
+    doc = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    doc["config"]["platform:network"]["flowLogs"]["customerManagedKey"] = False
+    bad = tmp_path / "Pulumi.prod.yaml"
+    bad.write_text(yaml.safe_dump(doc))
+    for columns in ("80", "60", "200"):
+        result = subprocess.run(
+            [EXE, "policy", "prod", "--config-file", str(bad)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            env={**__import__("os").environ, "COLUMNS": columns},
+        )
+        assert result.returncode == 1
+        assert "prod-network-flow-logs (aws:cloudwatch/logGroup:LogGroup)" in result.stdout, columns
+        assert "platform:network.flowLogs.customerManagedKey" in result.stdout
+        assert "…" not in result.stdout

@@ -87,7 +87,19 @@ def test_json_report():
         "config": {"requiredTags": ["team"]},
     }
     first = doc["violations"][0]
-    assert set(first) == {"pack", "policy", "level", "message", "urn", "description", "type", "name", "parent"}
+    assert set(first) == {
+        "pack",
+        "policy",
+        "level",
+        "message",
+        "urn",
+        "description",
+        "type",
+        "name",
+        "parent",
+        "configKey",
+        "configLine",
+    }
     assert first["policy"] == "encryption-at-rest" and first["urn"] == URN_VOL
 
 

@@ -9,7 +9,7 @@ STORES = {"aws-secrets-manager": "SecretsManager", "aws-parameter-store": "Param
 
 
 def path_prefix(ctx: AddonContext) -> str:
-    return ctx.settings.path_prefix or f"{naming.PROJECT}/{ctx.environment}/"
+    return naming.secrets_path_prefix(ctx.environment, ctx.settings.path_prefix)
 
 
 def values(ctx: AddonContext) -> dict:

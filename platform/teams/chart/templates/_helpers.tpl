@@ -1,12 +1,13 @@
 {{/*
 A team entry with teamDefaults applied: maps (quota, limitRange, namespaceLabels) are merged key by key,
-the team's own keys win. Returns YAML; use with fromYaml.
+the team's own keys win; `namespaces` defaults to the team's name. Returns YAML; use with fromYaml.
 */}}
 {{- define "teams.resolve" -}}
 {{- $defaults := deepCopy .root.Values.teamDefaults -}}
 {{- $team := .team -}}
 {{- $resolved := dict
       "name" $team.name
+      "namespaces" ($team.namespaces | default (list $team.name))
       "costCenter" $team.costCenter
       "group" ($team.group | default (printf $defaults.groupFormat $team.name))
       "clusterRole" ($team.clusterRole | default $defaults.clusterRole)

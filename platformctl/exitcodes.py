@@ -1,0 +1,66 @@
+"""platformctl's exit codes: one table, used by every command, its --help and README.md (a test keeps README's
+table equal to this one). No imports: `platformctl --help` reads it."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+EXIT_NO_PULUMI = 3
+EXIT_NOT_LOGGED_IN = 4
+EXIT_NO_CREDENTIALS = 5
+EXIT_STACK_NOT_FOUND = 6
+EXIT_LOCKED = 7
+EXIT_INTERRUPTED = 130
+
+# (code, short form for --help, meaning as README.md states it)
+EXIT_CODES: tuple[tuple[int, str, str], ...] = (
+    (EXIT_OK, "ok", "success (`drift`: nothing drifted)"),
+    (
+        EXIT_FAIL,
+        "failed, policy violation or drift",
+        "the operation failed; a mandatory policy violation (the violations are listed); drift found; refused "
+        "because of protected resources; an approval answered no",
+    ),
+    (
+        EXIT_USAGE,
+        "usage or invalid config",
+        "bad usage (a wrong option, argument or file, an unwritable output); invalid stack config (exactly the lines "
+        "`platformctl plan` prints) or policy config; a missing confirmation",
+    ),
+    (
+        EXIT_NO_PULUMI,
+        "no pulumi CLI",
+        "no `pulumi` on PATH (the line says how to install it), or a CLI older than the SDK supports",
+    ),
+    (
+        EXIT_NOT_LOGGED_IN,
+        "not logged in",
+        "not logged in to a backend (`pulumi login` / `PULUMI_ACCESS_TOKEN`), or a missing/incorrect secrets "
+        "passphrase",
+    ),
+    (
+        EXIT_NO_CREDENTIALS,
+        "no cloud credentials, or another account's",
+        "no usable AWS credentials, or credentials of another AWS account than the stack's "
+        "(`platform:environment.account`; the line names both accounts)",
+    ),
+    (EXIT_STACK_NOT_FOUND, "stack not found", "stack not found (the line lists the existing stacks)"),
+    (
+        EXIT_LOCKED,
+        "stack locked",
+        "stack locked by another update: `--retry N` retries with backoff (5 s, 10 s, 20 s, ... max 120 s; "
+        "`PLATFORMCTL_RETRY_BASE_SECONDS` changes the base); the line suggests `pulumi cancel --stack S` for a stale "
+        "lock",
+    ),
+    (EXIT_INTERRUPTED, "interrupted", "interrupted (Ctrl-C)"),
+)
+
+
+def help_line() -> str:
+    return "Exit codes: " + "; ".join(f"{code} {short}" for code, short, _ in EXIT_CODES) + "."
+
+
+def markdown_table() -> str:
+    rows = ["| Exit | Meaning |", "|---|---|", *(f"| {code} | {meaning} |" for code, _, meaning in EXIT_CODES)]
+    return "\n".join(rows)
