@@ -104,6 +104,10 @@ class _Recorder:
     env: Mapping[str, str] = field(default_factory=dict)
 
 
+class _WhollyUnknown(Exception):
+    """An invoke whose answer only AWS knows at deploy time (mock_outputs.invoke answered None)."""
+
+
 def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx):
     from pulumi.runtime import mocks
 
@@ -113,10 +117,21 @@ def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx):
 
         def call(self, args: mocks.MockCallArgs):
             recorder.invokes.append(args.token)
-            return mock_outputs.invoke(args.token, args.args, ctx)
+            answer = mock_outputs.invoke(args.token, args.args, ctx)
+            if answer is None:
+                raise _WhollyUnknown()
+            return answer
 
     class RecordingMonitor(mocks.MockMonitor):
         """MockMonitor that keeps the whole RegisterResource request (options, dependencies) for the plan."""
+
+        def Invoke(self, request):
+            from pulumi.runtime.proto import resource_pb2
+
+            try:
+                return super().Invoke(request)
+            except _WhollyUnknown:
+                return resource_pb2.ResourceInvokeResponse(unknown=True)
 
         def make_urn(self, parent: str, type_: str, name: str) -> str:
             # The real engine's URN: the parent's whole qualified type chain, and no root-stack prefix.
@@ -395,8 +410,19 @@ def _run(project_dir: Path, stack: str, cfg: StackConfig, values: Mapping[str, A
         outputs=outputs,
         invokes=sorted(set(recorder.invokes)),
         expansions=[*recorder.expansions, *expanded.expansions],
-        warnings=[*warnings.messages, *expanded.warnings],
+        warnings=[*warnings.messages, *expanded.warnings, *_unknown_zones(cfg.region, recorder.invokes)],
     )
+
+
+def _unknown_zones(region: str, invokes: list[str]) -> list[str]:
+    from components import aws_regions
+
+    if mock_outputs.AVAILABILITY_ZONES not in invokes or aws_regions.region(region) is not None:
+        return []
+    return [
+        f"the Availability Zones of {region} are not in components/aws_regions.py: they are unknown in this plan "
+        "(subnets' zones show [unknown]) and platform:network.azCount is not checked against the Region"
+    ]
 
 
 def _stack_outputs(root: Any) -> dict[str, Any]:

@@ -19,10 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from components import aws_partitions
+from components import aws_partitions, aws_regions
 
 ACCOUNT_ID = "123456789012"
 FAKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+AVAILABILITY_ZONES = "aws:index/getAvailabilityZones:getAvailabilityZones"
 
 # ------------------------------------------------------------------------------------------------ the contract
 
@@ -76,7 +77,9 @@ CONTRACT: dict[str, dict[str, str]] = {
         "model: platformctl/eks_model.py construct state",
     ),
     # Invokes (token -> result property -> source).
-    "aws:index/getAvailabilityZones:getAvailabilityZones": {"names": "the Region's zones (see invoke())"},
+    "aws:index/getAvailabilityZones:getAvailabilityZones": {
+        "names": "the Region's zone names, components/aws_regions.py (unknown for a Region it does not list)"
+    },
     "aws:index/getCallerIdentity:getCallerIdentity": {
         "accountId": "the stack's platform:environment.account",
         "arn": "an IAM user of that account, or the session of the role the stack assumes (aws:assumeRoles)",
@@ -349,13 +352,21 @@ def _partition(args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
     return {"partition": r.partition, "dnsSuffix": r.dns_suffix, "id": r.partition}
 
 
-def _availability_zones(args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-    letters = "abcdef"
+def _availability_zones(args: dict[str, Any], ctx: Ctx) -> dict[str, Any] | None:
+    """The Region's zones from components/aws_regions.py (names and AZ IDs as sourced there, every listed zone taken
+    as available). A Region that table does not know: None, a wholly unknown answer (only AWS knows it at deploy
+    time); the plan goes on with unknown subnet zones, and says so, rather than with invented ones."""
+    unsupported = sorted(k for k, v in args.items() if v not in (None, [], False) and k != "state")
+    if unsupported or args.get("state") not in (None, "available"):
+        raise UnmodelledError(f"getAvailabilityZones with {unsupported or args.get('state')} is not modelled offline")
+    known = aws_regions.region(ctx.region)
+    if known is None:
+        return None
     return {
-        "names": [f"{ctx.region}{c}" for c in letters],
-        "zoneIds": [f"euw1-az{i + 1}" for i in range(6)],
+        "names": list(known.zone_names),
+        "zoneIds": list(known.zone_ids),
+        "groupNames": [ctx.region],  # the zone group of a Region's AZs is the Region
         "id": ctx.region,
-        "groupNames": [ctx.region],
     }
 
 
@@ -379,18 +390,19 @@ def _session_context(args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
     }
 
 
-INVOKES: dict[str, Callable[[dict[str, Any], Ctx], dict[str, Any]]] = {
+INVOKES: dict[str, Callable[[dict[str, Any], Ctx], dict[str, Any] | None]] = {
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getRegion:getRegion": _region,
     "aws:index/getPartition:getPartition": _partition,
-    "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+    AVAILABILITY_ZONES: _availability_zones,
     "aws:iam/getSessionContext:getSessionContext": _session_context,
 }
 
 
-def invoke(token: str, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-    """A data source's answer, from real data (see CONTRACT). An invoke not modelled here is an error: a real
-    preview would ask AWS, and an empty answer would be invented."""
+def invoke(token: str, args: dict[str, Any], ctx: Ctx) -> dict[str, Any] | None:
+    """A data source's answer, from real data (see CONTRACT); None: wholly unknown offline (the engine answers the
+    program "unknown", as for an invoke whose inputs are not known yet). An invoke not modelled here is an error: a
+    real preview would ask AWS, and an empty answer would be invented."""
     answer = INVOKES.get(token)
     if answer is None:
         raise UnmodelledError(

@@ -163,3 +163,49 @@ def test_an_unknown_region_is_a_config_error_naming_aws_region(plan_with_edited_
     assert lines == [
         f"aws:region: is not an AWS Region ({aws_partitions.source()}; did you mean 'eu-west-3'?) (got \"eu-west-9\")"
     ]
+
+
+def test_zones_come_from_aws_regions_and_are_unknown_where_it_has_none(run_program):
+    from components import aws_regions
+
+    ireland = aws_regions.region("eu-west-1")
+    answer = mock_outputs.invoke(mock_outputs.AVAILABILITY_ZONES, {"state": "available"}, mock_outputs.Ctx("eu-west-1"))
+    assert answer["names"] == list(ireland.zone_names) and answer["zoneIds"] == list(ireland.zone_ids)
+    assert aws_regions.region("eu-west-2") is None  # a real Region whose zones the table does not list
+
+    def body():
+        import pulumi_aws as aws
+
+        azs = aws.get_availability_zones_output(state="available")
+        for i in range(3):
+            aws.ec2.Subnet(f"s{i}", vpc_id="vpc-1", cidr_block=f"10.0.{i}.0/24", availability_zone=azs.names[i])
+
+    zones = [r.inputs["availabilityZone"] for r in sorted(run_program(body).resources, key=lambda r: r.name)]
+    assert zones == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    zones = [r.inputs["availabilityZone"] for r in run_program(body, region="eu-west-2").resources]
+    assert zones == ["[unknown]"] * 3  # never invented
+
+
+def test_a_plan_in_a_region_without_zones_says_they_are_unknown(plan_with_edited_config, tmp_path):
+    import yaml
+
+    from platformctl.engine import run_plan
+
+    doc = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    doc["config"]["aws:region"] = "eu-west-2"
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    plan = run_plan("dev", path, ROOT)
+    assert any(
+        w.startswith("the Availability Zones of eu-west-2 are not in components/aws_regions.py") for w in plan.warnings
+    )
+    subnets = [r for r in plan.resources if r.type == "aws:ec2/subnet:Subnet"]
+    assert subnets and all(s.inputs["availabilityZone"] == "[unknown]" for s in subnets)
+
+
+def test_az_count_above_the_regions_zones_is_a_config_error(plan_with_edited_config):
+    code, lines = plan_with_edited_config("dev", lambda c: c["platform:network"].update({"azCount": 5}))
+    assert code == 2
+    assert lines == [
+        "platform:network.azCount: eu-west-1 has 3 Availability Zones (eu-west-1a, eu-west-1b, eu-west-1c) (got 5)"
+    ]
