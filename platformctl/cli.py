@@ -212,6 +212,81 @@ def policy(
     )
 
 
+# ----------------------------------------------------------------------------------------------- addons
+
+addons_app = typer.Typer(
+    help="Offline checks that the add-ons work as deployed (their charts expanded: `platformctl charts pull`).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(addons_app, name="addons")
+
+
+@addons_app.command("check")
+def addons_check(
+    stack: StackArg,
+    config_file: ConfigFileOpt = None,
+    all_addons: Annotated[
+        bool, typer.Option("--all-addons", help="Turn every catalog add-on on first (in a copy of the stack file).")
+    ] = False,
+    write_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-config", help="With --all-addons: keep that stack file here (for `policy --config-file`)."
+        ),
+    ] = None,
+    allow_unexpanded: Annotated[
+        bool, typer.Option("--allow-unexpanded", help="Pass even when a chart was not expanded (and so not checked).")
+    ] = False,
+) -> None:
+    """Whether every Helm-installed add-on works as deployed, on the expanded plan: its pods pass its namespace's
+    Pod Security admission, its NetworkPolicies open every port its Services route to, its IAM role's service account
+    is the one its pods run as, and every image it runs is allowed by each stack's image-pinned policy.
+
+    Exit 1 on a finding (or a chart that was not expanded, unless --allow-unexpanded). Examples:
+    `platformctl addons check prod`, `platformctl addons check prod --all-addons --write-config /tmp/all.yaml`.
+    """
+    import tempfile
+
+    from components.config.stack import stack_file as default_stack_file
+    from platformctl import addon_checks
+    from platformctl.paths import project_root
+
+    if write_config is not None and not all_addons:
+        raise fail("error: --write-config writes the stack file --all-addons makes: add --all-addons", EXIT_USAGE)
+    project = project_root()
+    with tempfile.TemporaryDirectory(prefix="platformctl-addons-") as tmp:
+        notes: list[str] = []
+        if all_addons:
+            source = Path(config_file) if config_file else default_stack_file(project, stack)
+            if not source.is_file():
+                raise fail(f"error: {source}: stack config file not found", EXIT_USAGE)
+            target = write_config or Path(tmp) / source.name
+            notes = addon_checks.every_addon_stack_file(source, target)
+            config_file = target
+        result = load_plan(stack, config_file)
+    findings = addon_checks.check_plan(
+        result,
+        chart_roles=addon_checks.chart_roles(result.config),
+        image_configs=addon_checks.image_configs(project),
+    )
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+    for e in result.unexpanded:
+        typer.echo(f"not checked: {e.line()}", err=True)
+    for f in findings:
+        typer.echo(f.line())
+    checked = [e for e in result.expansions if e.status == "expanded"]
+    verdict = "passed" if not findings and (allow_unexpanded or not result.unexpanded) else "FAILED"
+    typer.echo(
+        f"add-on check {verdict} for stack {result.stack}: {len(findings)} finding(s) in {len(checked)} expanded "
+        f"chart(s); {len(result.unexpanded)} not expanded",
+        err=True,
+    )
+    raise typer.Exit(EXIT_OK if verdict == "passed" else EXIT_FAIL)
+
+
 # ----------------------------------------------------------------------------------------------- charts
 
 charts_app = typer.Typer(
