@@ -27,14 +27,12 @@ AVAILABILITY_ZONES = "aws:index/getAvailabilityZones:getAvailabilityZones"
 
 # ------------------------------------------------------------------------------------------------ the contract
 
-_ID = (
-    "the resource ID: physical_id (AWS's format per type: vpc-/subnet-/sg-<17 hex>, the KMS key's UUID, else the name)"
-)
 _ARN = "computed: ARN_FORMAT for the type (partition, Region, the stack's account, physical name or ID)"
 _NAME = "the `name` input, else Pulumi's auto-name <resource name>-<7 hex>"
 CONTRACT: dict[str, dict[str, str]] = {
-    # Resources (type token -> output property -> where the offline answer comes from). Every custom resource's
-    # `id` is also read: physical_id. Not listed: outputs the program passes on without reading (echoed inputs).
+    # Resources (type token -> output property -> where the offline answer comes from). Not recorded (read without
+    # a getter) and answered for every resource: `urn` (the engine's) and a custom resource's `id` (physical_id:
+    # AWS's format per type, vpc-/subnet-/sg-<17 hex>, the KMS key's UUID, else the physical name).
     "aws:cloudwatch/eventRule:EventRule": {"arn": _ARN, "name": _NAME},
     "aws:cloudwatch/logGroup:LogGroup": {"arn": _ARN, "name": _NAME},
     "aws:codebuild/project:Project": {"name": _NAME},
@@ -42,7 +40,7 @@ CONTRACT: dict[str, dict[str, str]] = {
     "aws:ecr/repository:Repository": {
         "arn": _ARN,
         "name": _NAME,
-        "repositoryUrl": "computed: <account>.dkr.ecr.<region>.amazonaws.com/<name>",
+        "repositoryUrl": "computed: <account>.dkr.ecr.<region>.<dns suffix>/<name>",
     },
     "aws:eks/accessEntry:AccessEntry": {"principalArn": "the input"},
     "aws:eks/nodeGroup:NodeGroup": {
@@ -53,12 +51,12 @@ CONTRACT: dict[str, dict[str, str]] = {
     "aws:iam/role:Role": {"arn": _ARN, "name": _NAME},
     "aws:kms/key:Key": {"arn": _ARN, "keyId": "computed: a UUID (the key's ID)"},
     "aws:rds/instance:Instance": {
-        "address": "computed: <identifier>.<12 hex>.<region>.rds.amazonaws.com",
+        "address": "computed: <identifier>.<12 hex>.<region>.rds.<dns suffix>",
         "masterUserSecrets": "computed: one secret (secretArn rds!db-<uuid>, the input kmsKeyId, active)",
     },
     "aws:rds/parameterGroup:ParameterGroup": {"name": _NAME},
     "aws:rds/subnetGroup:SubnetGroup": {"name": _NAME},
-    "aws:sqs/queue:Queue": {"arn": _ARN, "url": "computed: https://sqs.<region>.amazonaws.com/<account>/<name>"},
+    "aws:sqs/queue:Queue": {"arn": _ARN, "url": "computed: https://sqs.<region>.<dns suffix>/<account>/<name>"},
     "random:index/randomPassword:RandomPassword": {
         "result": "computed: a stand-in (never a real secret; always masked)",
         "bcryptHash": "computed: a stand-in",
@@ -110,6 +108,10 @@ class Ctx:
     @property
     def partition(self) -> str:
         return self.aws_region.partition
+
+    @property
+    def dns_suffix(self) -> str:
+        return self.aws_region.dns_suffix
 
     @property
     def caller_arn(self) -> str:
@@ -194,9 +196,9 @@ def _service_and_resource(type_token: str) -> tuple[str, str]:
 
 
 def _eks_cluster_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
-    issuer = f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{_hex(name, 32).upper()}"
+    issuer = f"https://oidc.eks.{ctx.region}.{ctx.dns_suffix}/id/{_hex(name, 32).upper()}"
     return {
-        "endpoint": f"https://{_hex(name, 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com",
+        "endpoint": f"https://{_hex(name, 32).upper()}.gr7.{ctx.region}.eks.{ctx.dns_suffix}",
         "certificateAuthority": {
             "data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
         },
@@ -209,7 +211,7 @@ def _eks_cluster_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
 
 def _sqs_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     qname = inputs.get("name") or name
-    return {"url": f"https://sqs.{ctx.region}.amazonaws.com/{ctx.account}/{qname}"}
+    return {"url": f"https://sqs.{ctx.region}.{ctx.dns_suffix}/{ctx.account}/{qname}"}
 
 
 def _kms_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
@@ -222,14 +224,14 @@ def _vpc_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
 
 def _ecr_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     rname = inputs.get("name") or name
-    return {"repositoryUrl": f"{ctx.account}.dkr.ecr.{ctx.region}.amazonaws.com/{rname}", "registryId": ctx.account}
+    return {"repositoryUrl": f"{ctx.account}.dkr.ecr.{ctx.region}.{ctx.dns_suffix}/{rname}", "registryId": ctx.account}
 
 
 def _rds_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     ident = inputs.get("identifier") or name
     return {
-        "endpoint": f"{ident}.{_hex(name, 12)}.{ctx.region}.rds.amazonaws.com:5432",
-        "address": f"{ident}.{_hex(name, 12)}.{ctx.region}.rds.amazonaws.com",
+        "endpoint": f"{ident}.{_hex(name, 12)}.{ctx.region}.rds.{ctx.dns_suffix}:5432",
+        "address": f"{ident}.{_hex(name, 12)}.{ctx.region}.rds.{ctx.dns_suffix}",
         "port": 5432,
         "masterUserSecrets": [
             {
@@ -244,7 +246,7 @@ def _rds_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
 
 def _rds_cluster_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     ident = inputs.get("clusterIdentifier") or name
-    host = f"{ident}.cluster-{_hex(name, 12)}.{ctx.region}.rds.amazonaws.com"
+    host = f"{ident}.cluster-{_hex(name, 12)}.{ctx.region}.rds.{ctx.dns_suffix}"
     return {
         "endpoint": host,
         "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
