@@ -546,15 +546,20 @@ def _consoles(json_mode: bool, to_stdout: bool):
 
 
 def _guarded(fn):
-    """Run a command body: PlatformError -> its lines on stderr and its exit code; no tracebacks."""
+    """Run a command body: PlatformError -> its lines on stderr and its exit code; no tracebacks. SIGTERM and
+    SIGHUP end it like Ctrl-C (exit 128 + the signal); no pulumi process outlives it."""
+    from platformctl.automation import Terminated, handle_termination, tracked_command_class
     from platformctl.errors import EXIT_INTERRUPTED, PlatformError
 
     try:
-        return fn()
+        with handle_termination():
+            return fn()
     except PlatformError as exc:
         raise fail(exc.lines, exc.code) from None
     except KeyboardInterrupt:
         raise fail("interrupted", EXIT_INTERRUPTED) from None
+    except Terminated as exc:
+        raise fail(f"{exc.name}: stopped before any stack operation was running", 128 + exc.signum) from None
     except typer.Exit:
         raise
     except Exception as exc:
@@ -564,6 +569,20 @@ def _guarded(fn):
 
         err = classify(exc, stack="-", operation="platformctl")
         raise fail([f"{err.message} (PLATFORMCTL_DEBUG=1 for a traceback)", *err.details], err.code) from None
+    finally:
+        if tracked_command_class.cache_info().currsize:  # pulumi was used: none of its processes may outlive us
+            tracked_command_class().registry.kill_all()
+
+
+def _confirm(question: str) -> bool:
+    """A yes/no prompt on the terminal; end of input (Ctrl-D, a closed stdin) or Ctrl-C at it means no."""
+    from platformctl.errors import PlatformError
+
+    try:
+        return typer.confirm(question, default=False, err=True)
+    except typer.Abort:
+        typer.echo("", err=True)
+        raise PlatformError("aborted: no answer; nothing was changed", EXIT_FAIL, kind="aborted") from None
 
 
 def _prepare(stacks: list[str], retry: int, *, validate: bool = True, policy: bool = False):
@@ -626,8 +645,9 @@ def _report(progresses, *, json_mode: bool, summary_console, drift: bool = False
         if p.error is not None:  # also with --json: stdout stays JSON, the reason is on stderr
             for line in p.error.lines:
                 typer.echo(line, err=True)
-    if any(p.status == "cancelled" for p in progresses):
-        return EXIT_INTERRUPTED
+    cancelled = [p for p in progresses if p.status == "cancelled"]
+    if cancelled:  # 130 after Ctrl-C, 128 + the signal after SIGTERM/SIGHUP
+        return max(128 + getattr(p, "stopped_by", EXIT_INTERRUPTED - 128) for p in cancelled)
     code = worst(p.error.code for p in progresses if p.error is not None)
     if code == EXIT_OK and drift and any(p.drifted for p in progresses):
         if not json_mode:
@@ -782,7 +802,7 @@ def up(
                 print_approval(
                     err, f"Changes to {p.stack} ({p.changed}):", approval_lines(p.changes, ref.environment or ref.short)
                 )
-            if not typer.confirm(f"Apply these changes to {names}?", default=False, err=True):
+            if not _confirm(f"Apply these changes to {names}?"):
                 raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
         progresses = _run(
             session,
@@ -931,7 +951,7 @@ def destroy(
                 f"Resources {ref.name} would delete ({len(every)}):",
                 approval_lines([Change("delete", u) for u in every], ref.short),
             )
-        if ask and not typer.confirm(f"Delete every resource of stack {ref.name}?", default=False, err=True):
+        if ask and not _confirm(f"Delete every resource of stack {ref.name}?"):
             raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
         err, summary = _consoles(json_mode, to_stdout=True)
         progresses = _run(
@@ -1024,7 +1044,12 @@ def kubeconfig(
         try:
             write_private(path.expanduser(), text)
         except OSError as exc:
-            raise PlatformError(f"error: cannot write {path}: {exc.strerror}", EXIT_USAGE) from None
+            import errno
+
+            reason = exc.strerror
+            if exc.errno == errno.ELOOP:  # O_NOFOLLOW: never write the credentials through a symlink
+                reason = "it is a symbolic link; platformctl does not follow it (give the link's target path)"
+            raise PlatformError(f"error: cannot write {path}: {reason}", EXIT_USAGE) from None
         cluster = values.get("clusterName", (None, False))[0]
         typer.echo(
             f"wrote the kubeconfig of {'cluster ' + str(cluster) if cluster else 'stack ' + ref.name} to {path} "
