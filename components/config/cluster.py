@@ -34,6 +34,7 @@ def role_arn(value: str) -> str:
 class Endpoint(Model):
     # Private access is always on: nodes and add-ons talk to the API server inside the VPC.
     public_access: bool = False
+    # With publicAccess: the CIDRs allowed to reach the public endpoint (never 0.0.0.0/0 in production).
     public_access_cidrs: list[str] = Field(default_factory=list)
 
     @field_validator("public_access_cidrs")
@@ -51,8 +52,11 @@ class Endpoint(Model):
 class TeamAccess(Model):
     """A team's IAM role: `edit` (AmazonEKSEditPolicy) in the team's namespaces only."""
 
+    # The team's name: its Kubernetes group is team:<name> (platform/teams binds it in its namespaces).
     name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=40)]
+    # The team's IAM role: an EKS access entry with AmazonEKSEditPolicy scoped to its namespaces.
     role_arn: str
+    # The team's namespaces (several allowed; never a reserved or another team's namespace).
     namespaces: Annotated[list[Annotated[str, Field(pattern=NAMESPACE, max_length=63)]], Field(min_length=1)]
 
     _role = field_validator("role_arn")(classmethod(lambda cls, v: role_arn(v)))
@@ -78,13 +82,19 @@ class Access(Model):
 
 
 class ClusterConfig(Model):
+    # Kubernetes minor version of the control plane (one EKS supports; quote it: "1.35").
     version: Literal[KUBERNETES_VERSIONS] = DEFAULT_KUBERNETES_VERSION  # type: ignore[valid-type]
     endpoint: Endpoint = Field(default_factory=Endpoint)
+    # EKS deletion protection: the cluster cannot be deleted until it is turned off (required in production).
     deletion_protection: bool = False
+    # Days the control-plane logs (KMS-encrypted) are kept.
     log_retention_days: Literal[
         7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
     ] = 30
+    # Control-plane log types sent to CloudWatch. Fewer than all five are accepted here and reported on the
+    # aws:eks/cluster:Cluster by the eks-control-plane-logging policy (mandatory in prod).
     control_plane_log_types: list[LogType] = Field(default_factory=lambda: list(CONTROL_PLANE_LOG_TYPES))
+    # The range Kubernetes Services get their cluster IPs from (must not overlap the VPC).
     service_ipv4_cidr: str = "172.20.0.0/16"
     # STANDARD: when the version leaves standard support EKS upgrades the cluster. EXTENDED keeps it on paid
     # extended support (pulumi-eks's default, hence set explicitly).
