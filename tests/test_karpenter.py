@@ -143,7 +143,14 @@ def test_node_pool_spec():
     assert tmpl["taints"] == [{"key": "capacity", "value": "spot", "effect": "NoSchedule"}]
     assert tmpl["expireAfter"] == "Never"
     assert spec["limits"] == {"cpu": "100", "memory": "400Gi"}
-    assert spec["disruption"] == {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "5m"}
+    # Karpenter's default budget (10%), written out; the upgrade's drift hold adds a Drifted budget of 0.
+    assert spec["disruption"] == {
+        "consolidationPolicy": "WhenEmpty",
+        "consolidateAfter": "5m",
+        "budgets": [{"nodes": "10%"}],
+    }
+    held = node_pool_spec(pool, hold_drift=True)["disruption"]["budgets"]
+    assert held == [{"nodes": "10%"}, {"nodes": "0", "reasons": ["Drifted"]}]
     assert spec["weight"] == 10
 
 
@@ -296,6 +303,7 @@ def test_node_pools_per_env(plans):
     assert prod["general"]["disruption"] == {
         "consolidationPolicy": "WhenEmptyOrUnderutilized",
         "consolidateAfter": "5m",
+        "budgets": [{"nodes": "10%"}],
     }
     assert prod["spot"]["template"]["spec"]["taints"] == [{"key": "capacity", "value": "spot", "effect": "NoSchedule"}]
     for plan in plans.values():
