@@ -345,6 +345,12 @@ from platformctl import cost_cli  # noqa: E402
 
 cost_cli.register(app)
 
+# ----------------------------------------------------------------------------------------------- upgrade
+# `platformctl upgrade` lives in platformctl/upgrade_cli.py (the offline half in platformctl/upgrade.py).
+from platformctl import upgrade_cli  # noqa: E402
+
+upgrade_cli.register(app)
+
 
 # ----------------------------------------------------------------------------------------------- env
 
