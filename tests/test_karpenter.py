@@ -400,6 +400,24 @@ def test_empty_karpenter_pool_list_exits_2(plan_with_edited_config):
             '(got "system")',
         ),
         (
+            _karpenter(DEV, {"disruptionBudgets": [{"nodes": "110%"}]}),
+            "dev",
+            "platform:karpenter.nodePools[0].disruptionBudgets[0].nodes: '110%' is not a node count like 1 or a "
+            'percentage like 10% (got "110%")',
+        ),
+        (
+            _karpenter(DEV, {"disruptionBudgets": [{"nodes": 0, "schedule": "@daily"}]}),
+            "dev",
+            "platform:karpenter.nodePools[0].disruptionBudgets[0]: schedule and duration go together (a budget is "
+            'active for `duration` after each hit) (got {"nodes": 0, "schedule": "@daily"})',
+        ),
+        (
+            _karpenter(DEV, {"disruptionBudgets": [{"nodes": 1, "reasons": ["Expired"]}]}),
+            "dev",
+            "platform:karpenter.nodePools[0].disruptionBudgets[0].reasons[0]: input should be 'Underutilized', "
+            """'Empty' or 'Drifted' (got "Expired")""",
+        ),
+        (
             _karpenter(DEV, {"capacityTypes": ["SPOT"]}),
             "dev",
             "platform:karpenter.nodePools[0].capacityTypes[0]: input should be 'on-demand', 'spot' or 'reserved' "

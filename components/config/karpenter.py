@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from . import accelerators
 from ._base import Model
@@ -91,18 +91,15 @@ class DisruptionBudget(Model):
             raise ValueError(f"{v!r} is not a node count like 1 or a percentage like 10%")
         return text
 
-    @field_validator("schedule")
+    @field_validator("schedule", "duration")
     @classmethod
-    def _schedule(cls, v: str | None) -> str | None:
-        if v is not None and not BUDGET_SCHEDULE.match(v):
-            raise ValueError(f"{v!r} is not a cron schedule (five fields, e.g. '0 9 * * mon-fri') or @daily etc.")
-        return v
-
-    @field_validator("duration")
-    @classmethod
-    def _duration(cls, v: str | None) -> str | None:
-        if v is not None and not BUDGET_DURATION.match(v):
-            raise ValueError(f"{v!r} is not a duration in hours and minutes like 8h or 1h30m")
+    def _when(cls, v: str | None, info: ValidationInfo) -> str | None:
+        pattern, example = {
+            "schedule": (BUDGET_SCHEDULE, "a cron schedule (five fields, e.g. '0 9 * * mon-fri') or @daily etc."),
+            "duration": (BUDGET_DURATION, "a duration in hours and minutes like 8h or 1h30m"),
+        }[info.field_name]
+        if v is not None and not pattern.match(v):
+            raise ValueError(f"{v!r} is not {example}")
         return v
 
     @model_validator(mode="after")
