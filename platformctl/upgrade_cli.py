@@ -101,7 +101,7 @@ def _body(
         up = u.plan_upgrade(cfg, ref.short, to, resume=resume)
     except u.UsageError as exc:
         raise fail(exc.lines, EXIT_USAGE) from None
-    up.stack = ref.name
+    up.name = ref.name
     if not up.remaining:
         _echo(f"{ref.name} runs Kubernetes {up.target} in every layer: nothing to upgrade")
         raise typer.Exit(EXIT_OK)
@@ -187,8 +187,7 @@ def _live(ref, cfg, up, text: str, path: Path, project: Path, *, yes: bool, poli
             raise fail(problem, EXIT_USAGE)
     steps = u.step_texts(text, up, cfg)  # every edit is made and read back before anything runs
     _echo(f"upgrade {ref.name}: Kubernetes {up.source} -> {up.target}; pre-flight (offline)...")
-    target_plan = u.plan_text(ref.short, u.target_state(text, up, cfg), project)
-    report = u.run_preflight(cfg, up, target_plan, project)
+    report = u.live_preflight(cfg, up, text, project)
     for line in report.lines():
         _echo(line)
     if not report.ok:
@@ -212,29 +211,28 @@ def _live(ref, cfg, up, text: str, path: Path, project: Path, *, yes: bool, poli
         )
         raise typer.Exit(code)
 
+    def run(step, kind: str, message: str, hints: dict[str, int] | None = None):
+        """One preview or update of the stack, with progress; a failure stops the upgrade."""
+        op = _op(kind, message, policy, project)
+        progresses = _run(session, [ref], kind, op, json_mode=False, parallel=1, console=err, total_hints=hints)
+        code = _report(progresses, json_mode=False, summary_console=err)
+        p = progresses[0]
+        if code != EXIT_OK or p.status != "succeeded":
+            why = (
+                f"error: the preview of {step.label} failed: nothing of it was applied"
+                if kind == "preview"
+                else f"error: {step.label} failed while applying (some changes may be in place)"
+            )
+            stop(step, [why], EXIT_INTERRUPTED if p.status == "cancelled" else (code or EXIT_FAIL))
+        return p
+
     total = len(steps)
     for number, (step, new_text) in enumerate(steps, 1):
         _echo("")
         _echo(f"[{number}/{total}] {step.label}: {u.stage_edit(step, up)}")
         path.write_text(new_text)
         message = f"platformctl upgrade {ref.short} {up.source} -> {up.target}: {step.key} ({step.title})"
-        previews = _run(
-            session,
-            [ref],
-            "preview",
-            _op("preview", message, policy, project),
-            json_mode=False,
-            parallel=1,
-            console=err,
-        )
-        code = _report(previews, json_mode=False, summary_console=err)
-        p = previews[0]
-        if code != EXIT_OK or p.status != "succeeded":
-            stop(
-                step,
-                [f"error: the preview of {step.label} failed: nothing of it was applied"],
-                EXIT_INTERRUPTED if p.status == "cancelled" else (code or EXIT_FAIL),
-            )
+        p = run(step, "preview", message)
         outside = [c for c in p.changes if c.op not in NO_CHANGE_OPS and not u.in_scope(step, c.urn)]
         if outside:
             stop(
@@ -256,23 +254,7 @@ def _live(ref, cfg, up, text: str, path: Path, project: Path, *, yes: bool, poli
             and not typer.confirm(f"Apply {step.label} to {ref.name}?", default=False, err=True)
         ):
             stop(step, ["aborted: this stage was not applied"], EXIT_FAIL)
-        ups = _run(
-            session,
-            [ref],
-            "up",
-            _op("up", message, policy, project),
-            json_mode=False,
-            parallel=1,
-            console=err,
-            total_hints={ref.name: p.total},
-        )
-        code = _report(ups, json_mode=False, summary_console=err)
-        if code != EXIT_OK or ups[0].status != "succeeded":
-            stop(
-                step,
-                [f"error: {step.label} failed while applying (some changes may be in place)"],
-                EXIT_INTERRUPTED if ups[0].status == "cancelled" else (code or EXIT_FAIL),
-            )
+        run(step, "up", message, {ref.name: p.total})
         if commit:
             result = _git(
                 project,
