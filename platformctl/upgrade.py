@@ -118,13 +118,14 @@ class Layers:
 class Upgrade:
     """An upgrade of one stack from `source` to `target`: the steps still to do and those done (from the file)."""
 
-    stack: str
+    stack: str  # the short stack name (Pulumi.<stack>.yaml)
     source: str
     target: str
     pools: list[str]  # managed node groups, in platform:nodePools order
     karpenter: bool  # Karpenter on: stage 5 releases its hold
     done: list[Step] = field(default_factory=list)
     remaining: list[Step] = field(default_factory=list)
+    name: str = ""  # the stack as the user named it (org/eks-platform/prod), for the commands printed
 
     @property
     def steps(self) -> list[Step]:
@@ -135,7 +136,7 @@ class Upgrade:
         return bool(self.done)
 
     def resume_command(self) -> str:
-        return f"platformctl upgrade {self.stack} --to {self.target} --resume"
+        return f"platformctl upgrade {self.name or self.stack} --to {self.target} --resume"
 
 
 def all_steps(pools: list[str], karpenter: bool) -> list[Step]:
@@ -660,7 +661,7 @@ def allowed_disruptions(spec: Mapping[str, Any], replicas: int | None) -> int | 
 def check_pdbs(objects: list[KubeObject], report: Preflight) -> None:
     """Every PodDisruptionBudget must let a node drain evict at least one pod (else node group and Karpenter rolls
     stop at its pods)."""
-    pdbs = [o for o in objects if o.kind == "PodDisruptionBudget"]
+    pdbs = [o for o in objects if o.kind == "PodDisruptionBudget" and o.api_version.startswith("policy/")]
     for pdb in pdbs:
         spec = pdb.body.get("spec") or {}
         replicas = _replicas(objects, pdb)
@@ -676,7 +677,32 @@ def check_pdbs(objects: list[KubeObject], report: Preflight) -> None:
                 f"{pdb.where}: PodDisruptionBudget {_ident(pdb)} allows no disruption ({rule}{of}): node drains "
                 "would stop at its pods; set maxUnavailable to 1 or more (or add replicas above minAvailable)"
             )
-    report.checked["disruption budgets"] = len(pdbs)
+    report.checked["disruption budgets"] = report.checked.get("disruption budgets", 0) + len(pdbs)
+
+
+def check_addon_pdbs(plan: Plan, report: Preflight) -> None:
+    """The disruption budgets EKS managed add-ons create from their configuration values (CoreDNS's
+    `podDisruptionBudget` with its `replicaCount`): the same rule as for PodDisruptionBudget objects."""
+    import json
+
+    for r in plan.resources:
+        if r.type != "aws:eks/addon:Addon" or not isinstance(r.inputs.get("configurationValues"), str):
+            continue
+        try:
+            values = json.loads(r.inputs["configurationValues"])
+        except ValueError:
+            continue
+        pdb = values.get("podDisruptionBudget") if isinstance(values, Mapping) else None
+        if not isinstance(pdb, Mapping) or pdb.get("enabled") is False:
+            continue
+        replicas = values.get("replicaCount") if isinstance(values.get("replicaCount"), int) else None
+        allowed = allowed_disruptions(pdb, replicas)
+        report.checked["disruption budgets"] = report.checked.get("disruption budgets", 0) + 1
+        if allowed is not None and allowed < 1:
+            report.blockers.append(
+                f"{r.name} (EKS add-on {r.inputs.get('addonName')}): its podDisruptionBudget {dict(pdb)} allows no "
+                f"disruption with {replicas} replica(s): set maxUnavailable to 1 or more in platform:addons"
+            )
 
 
 def check_node_groups(plan: Plan, cfg: StackConfig, report: Preflight) -> None:
@@ -800,6 +826,7 @@ def preflight(
     check_apis([*objects, *platform], target, report)
     check_pdbs(objects, report)
     check_pdbs(platform, report)
+    check_addon_pdbs(plan, report)
     check_node_groups(plan, cfg, report)
     if cfg.karpenter.enabled:
         check_karpenter_pools(plan, cfg, report)
@@ -914,6 +941,14 @@ def run_preflight(
     else:
         upgrade_insights(client, naming.cluster_name(cfg.environment.name), up.target, report)
     return report
+
+
+def live_preflight(
+    cfg: StackConfig, up: Upgrade, text: str, project_dir: Path, *, insights: Callable[[str], Any] | None = None
+) -> Preflight:
+    """The pre-flight before a live upgrade: the target state planned offline, then `run_preflight`."""
+    target_plan = plan_text(up.stack, target_state(text, up, cfg), project_dir)
+    return run_preflight(cfg, up, target_plan, project_dir, insights=insights or insights_client)
 
 
 def dry_run(

@@ -216,6 +216,27 @@ def test_a_budget_that_allows_no_disruption_blocks():
     ]
 
 
+def test_an_eks_add_on_budget_that_allows_no_disruption_blocks(stacks_at):
+    import dataclasses
+    import json
+
+    plan = stacks_at["prod", "1.36"].plan
+    (coredns,) = [r for r in plan.resources if r.type == "aws:eks/addon:Addon" and r.inputs["addonName"] == "coredns"]
+    values = json.loads(coredns.inputs["configurationValues"])
+    assert values["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1}
+    report = upgrade.Preflight()
+    upgrade.check_addon_pdbs(plan, report)
+    assert report.blockers == [] and report.checked["disruption budgets"] >= 1
+    values["podDisruptionBudget"] = {"enabled": True, "minAvailable": values["replicaCount"]}
+    broken = dataclasses.replace(coredns, inputs={**coredns.inputs, "configurationValues": json.dumps(values)})
+    report = upgrade.Preflight()
+    upgrade.check_addon_pdbs(dataclasses.replace(plan, resources=[broken]), report)
+    assert report.blockers == [
+        "prod-addons-coredns (EKS add-on coredns): its podDisruptionBudget {'enabled': True, 'minAvailable': 3} allows "
+        "no disruption with 3 replica(s): set maxUnavailable to 1 or more in platform:addons"
+    ]
+
+
 def test_karpenter_budgets_that_block_drift():
     assert upgrade.budgets_block_drift([{"nodes": "0"}])
     assert upgrade.budgets_block_drift([{"nodes": "10%"}, {"nodes": "0", "reasons": ["Drifted"]}])
