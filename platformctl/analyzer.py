@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import subprocess
 import sys
@@ -26,6 +27,8 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from policies.wire import delimited, encode_struct
+
 LEVEL_TO_PROTO = {
     "advisory": analyzer_pb2.ADVISORY,
     "mandatory": analyzer_pb2.MANDATORY,
@@ -35,6 +38,17 @@ LEVEL_TO_PROTO = {
 PROTO_TO_LEVEL = {v: k for k, v in LEVEL_TO_PROTO.items()}
 # The pack's gRPC server has 4 worker threads; a few more requests in flight keep it busy.
 MAX_IN_FLIGHT = 8
+# The engine's gRPC message limit, 400 MB (gRPC's default is 4 MB, which a large stack's AnalyzeStack or its
+# diagnostics pass): `maxRPCMessageSize = 1024 * 1024 * 400` in pulumi/pulumi sdk/go/common/util/rpcutil/serve.go,
+# the engine's analyzer client dials with it (rpcutil.GrpcChannelOptions(), sdk/go/common/resource/plugin/
+# analyzer_plugin.go) and the Python policy SDK's server receives up to the same (pulumi_policy/policy.py).
+MAX_MESSAGE_BYTES = 1024 * 1024 * 400
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+]
+# Every call has a deadline: a pack that hangs (a rule in an endless loop) fails the check instead of the CI job.
+CALL_TIMEOUT_SECONDS = float(os.environ.get("PLATFORMCTL_ANALYZER_TIMEOUT", "300"))
 
 
 class AnalyzerError(RuntimeError):
@@ -85,6 +99,16 @@ class Resource:
     dependencies: Sequence[str] = ()
     property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
     protect: bool = False
+    _wire: bytes | None = field(default=None, repr=False, compare=False)
+
+    def wire_properties(self) -> bytes:
+        """The properties as a serialised protobuf Struct, converted once and shared by every pack and call."""
+        if self._wire is None:
+            try:
+                self._wire = to_struct(self.properties).SerializeToString()
+            except RecursionError:  # nested deeper than protobuf's runtime recurses: the iterative encoder
+                self._wire = encode_struct(self.properties)
+        return self._wire
 
 
 @dataclass(frozen=True)
@@ -103,8 +127,12 @@ def find_packs(project: Path) -> list[Path]:
 
 def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     s = struct_pb2.Struct()
-    # json round-trip: tuples, non-str keys and the like become plain JSON first.
-    s.update(json.loads(json.dumps(value, default=str)))
+    try:
+        s.update(value)
+    except (TypeError, ValueError, AttributeError):
+        # tuples, non-str keys and the like: plain JSON first
+        s = struct_pb2.Struct()
+        s.update(json.loads(json.dumps(value, default=str)))
     return s
 
 
@@ -130,6 +158,7 @@ class PolicyPackProcess:
         self.started_at = 0.0
         self.ready_seconds = 0.0
         self._stderr: list[bytes] = []
+        self._raw_methods: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> PolicyPackProcess:
@@ -173,7 +202,7 @@ class PolicyPackProcess:
             err = self.stderr_tail()
             self.close()
             raise AnalyzerError(f"policy pack {self.dir} did not print a port (got {line!r}): {err}")
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{line}")
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{line}", options=CHANNEL_OPTIONS)
         try:
             grpc.channel_ready_future(self.channel).result(timeout=timeout)
         except grpc.FutureTimeoutError:
@@ -196,6 +225,17 @@ class PolicyPackProcess:
         self.ready_seconds = time.perf_counter() - self.started_at
         return self
 
+    def _raw(self, method: str) -> Any:
+        """Analyze/AnalyzeStack taking the request already serialised (see _analyze_request)."""
+        assert self.channel is not None, "wait_ready() first"
+        if method not in self._raw_methods:
+            self._raw_methods[method] = self.channel.unary_unary(
+                f"/pulumirpc.Analyzer/{method}",
+                request_serializer=None,
+                response_deserializer=analyzer_pb2.AnalyzeResponse.FromString,
+            )
+        return self._raw_methods[method]
+
     @property
     def policy_names(self) -> list[str]:
         return [p.name for p in self.policies]
@@ -204,6 +244,7 @@ class PolicyPackProcess:
         if self.channel is not None:
             self.channel.close()
             self.channel = None
+            self._raw_methods = {}
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -225,7 +266,7 @@ class PolicyPackProcess:
     # ------------------------------------------------------------------ protocol
     def _call(self, method: Any, request: Any) -> Any:
         try:
-            return method(request)
+            return method(request, timeout=CALL_TIMEOUT_SECONDS)
         except grpc.RpcError as exc:
             detail = exc.details() if hasattr(exc, "details") else str(exc)
             raise AnalyzerError(f"policy pack {self.name}: {detail}\n{self.stderr_tail()}") from None
@@ -264,18 +305,20 @@ class PolicyPackProcess:
             )
         return out
 
-    def _analyze_request(self, r: Resource) -> analyzer_pb2.AnalyzeRequest:
-        return analyzer_pb2.AnalyzeRequest(
+    def _analyze_request(self, r: Resource) -> bytes:
+        """The serialised AnalyzeRequest: the small fields through protobuf, the properties appended as the
+        already serialised Struct (field 2) - never parsed back, so no nesting depth can overflow upb here."""
+        head = analyzer_pb2.AnalyzeRequest(
             type=r.type,
-            properties=to_struct(r.properties),
             urn=r.urn,
             name=r.name,
             options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent or ""),
         )
+        return head.SerializeToString() + delimited(2, r.wire_properties())
 
     def analyze(self, resource: Resource) -> list[Diagnostic]:
         assert self.stub is not None, "wait_ready() first"
-        response = self._call(self.stub.Analyze, self._analyze_request(resource))
+        response = self._call(self._raw("Analyze"), self._analyze_request(resource))
         return self._diagnostics(response, resource, {})
 
     def analyze_many(self, resources: Iterable[Resource], in_flight: int = MAX_IN_FLIGHT) -> list[Diagnostic]:
@@ -286,7 +329,7 @@ class PolicyPackProcess:
         results: list[list[Diagnostic]] = [[] for _ in resources]
         pending: list[tuple[int, Any]] = []
         for i, request in enumerate(requests):
-            pending.append((i, self.stub.Analyze.future(request)))
+            pending.append((i, self._raw("Analyze").future(request, timeout=CALL_TIMEOUT_SECONDS)))
             if len(pending) >= in_flight:
                 j, fut = pending.pop(0)
                 results[j] = self._diagnostics(self._result(fut), resources[j], {})
@@ -304,11 +347,10 @@ class PolicyPackProcess:
     def analyze_stack(self, resources: Iterable[Resource]) -> list[Diagnostic]:
         assert self.stub is not None, "wait_ready() first"
         resources = list(resources)
-        request = analyzer_pb2.AnalyzeStackRequest()
+        request = bytearray()
         for r in resources:
             item = analyzer_pb2.AnalyzerResource(
                 type=r.type,
-                properties=to_struct(r.properties),
                 urn=r.urn,
                 name=r.name,
                 options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent or ""),
@@ -317,8 +359,9 @@ class PolicyPackProcess:
             )
             for key, urns in r.property_dependencies.items():
                 item.propertyDependencies[key].CopyFrom(analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns)))
-            request.resources.append(item)
-        response = self._call(self.stub.AnalyzeStack, request)
+            # AnalyzeStackRequest.resources = 1; AnalyzerResource.properties = 2 (appended pre-serialised)
+            request += delimited(1, item.SerializeToString() + delimited(2, r.wire_properties()))
+        response = self._call(self._raw("AnalyzeStack"), bytes(request))
         return self._diagnostics(response, None, {r.urn: r for r in resources})
 
 

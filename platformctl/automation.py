@@ -8,13 +8,19 @@ Every operation selects (or, for preview/up, creates) the stack with
 Interrupts: the `pulumi` processes run in their own process group, so a Ctrl-C reaches platformctl only and is
 forwarded exactly once (the CLI treats a second SIGINT as "terminate now"): the first Ctrl-C asks every running
 operation to stop after the resource operations in flight, the second terminates them, after which
-`stack.cancel()` releases the update lock a terminated update leaves behind. Every stack then says what state
-it is in.
+`stack.cancel()` releases the update lock a terminated update leaves behind. SIGTERM and SIGHUP (CI cancellation,
+`timeout`, `kill`, a closed terminal) are a first Ctrl-C with a deadline: if pulumi has not stopped after
+STOP_GRACE_SECONDS it is terminated, then killed, and platformctl says that the lock may remain and how to clear
+it. Every stack then says what state it is in; no pulumi process outlives platformctl.
+
+Faults: every pulumi call has a timeout (QUICK_TIMEOUT_SECONDS, OPERATION_TIMEOUT_SECONDS for preview/up/...);
+a pulumi that crashes (a Go panic, a signal) or is older than MIN_PULUMI_VERSION is one line naming it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
@@ -23,6 +29,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -30,11 +37,16 @@ from pathlib import Path
 from typing import Any
 
 from platformctl.errors import (
+    EXIT_NO_PULUMI,
     EXIT_USAGE,
+    INSTALL_HINT,
     PlatformError,
+    PulumiCrashed,
+    PulumiTimedOut,
     classify,
     config_error,
     is_concurrent_update,
+    lock_hint,
     locked,
     pulumi_missing,
     stack_not_found,
@@ -42,6 +54,21 @@ from platformctl.errors import (
 from platformctl.progress import MUTATING_OPERATIONS, Reporter, StackProgress
 
 STACK_PART = re.compile(r"^(?!\.+$)[A-Za-z0-9_.-]+$")
+# The oldest pulumi CLI platformctl drives. The Automation API of the locked SDK (pulumi 3.272) streams engine
+# events over gRPC only from a CLI newer than 3.205.0 (pulumi/automation/_stack.py: `use_grpc = ver >
+# VersionInfo(3, 205, 0)`; the CLI side shipped in 3.206.0, pulumi CHANGELOG "[auto/python] Get event log over
+# gRPC", #20833). With an older CLI it tails a text file instead (`_watch_logs`), where one malformed event line
+# kills the reader thread: a traceback, then every later event is lost and `up` reports "no changes" after real
+# creates. 3.206.0 also reads NaN and Infinity in resource state (#20843).
+MIN_PULUMI_VERSION = "3.206.0"
+# Every pulumi call has a deadline (seconds); operations that change or plan a stack get the long one.
+QUICK_TIMEOUT_SECONDS = float(os.environ.get("PLATFORMCTL_PULUMI_TIMEOUT", "300"))
+OPERATION_TIMEOUT_SECONDS = float(os.environ.get("PLATFORMCTL_OPERATION_TIMEOUT", str(6 * 3600)))
+LONG_COMMANDS = {"preview", "up", "update", "refresh", "destroy", "import", "watch"}
+# SIGTERM/SIGHUP or a timeout: pulumi gets this long to stop after its resource operations in flight, then a
+# second SIGINT (its "terminate now"), then SIGKILL after KILL_AFTER_SECONDS.
+STOP_GRACE_SECONDS = float(os.environ.get("PLATFORMCTL_STOP_GRACE", "25"))
+KILL_AFTER_SECONDS = float(os.environ.get("PLATFORMCTL_KILL_AFTER", "5"))
 # Backoff between attempts on a locked stack: base * 2^(attempt-1), capped. Overridable for tests/CI.
 RETRY_BASE_SECONDS = float(os.environ.get("PLATFORMCTL_RETRY_BASE_SECONDS", "5"))
 RETRY_MAX_SECONDS = 120.0
@@ -64,10 +91,14 @@ class StackRef:
 
 
 def project_name(project_dir: Path) -> str:
-    import yaml
+    from components.config import safe_yaml
 
-    doc = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
-    return str(doc.get("name", ""))
+    path = project_dir / "Pulumi.yaml"
+    try:
+        doc = safe_yaml.load(safe_yaml.decode(path.read_bytes(), str(path)), str(path)) or {}
+    except (OSError, safe_yaml.YamlProblem):
+        return ""
+    return str(doc.get("name", "")) if isinstance(doc, Mapping) else ""
 
 
 def local_stacks(project_dir: Path) -> list[str]:
@@ -110,15 +141,18 @@ def resolve_stack(name: str, project_dir: Path, *, validate: bool = True) -> Sta
 
 
 def production_flag(ref: StackRef, project_dir: Path) -> bool:
-    """Whether the stack's config marks it production; an unreadable config counts as production (safe side)."""
+    """Whether the stack's config marks it production; a `platform:environment` section that does not say so
+    plainly counts as production (safe side). A file that cannot be read as YAML at all (a duplicated key, an
+    alias bomb, a syntax error) raises its config error: a file that may say two things decides nothing."""
+    from components.config import ConfigError
     from components.config.stack import read_stack_file
 
     try:
         values = read_stack_file(project_dir / f"Pulumi.{ref.short}.yaml")
-    except Exception:
-        return True
+    except ConfigError as exc:
+        raise config_error(exc) from None
     env = values.get("platform:environment")
-    return bool(env.get("production", True)) if isinstance(env, Mapping) else True
+    return env.get("production", True) is not False if isinstance(env, Mapping) else True
 
 
 # ------------------------------------------------------------------------------------------- policy packs
@@ -149,10 +183,47 @@ def policy_options(project_dir: Path, ref: StackRef) -> tuple[list[str], list[st
 # ------------------------------------------------------------------------------------------- the CLI runner
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived (raised in the main thread by the handler `handle_termination` installs).
+
+    A BaseException but not a KeyboardInterrupt: click's prompts turn KeyboardInterrupt into "Aborted!", and a
+    termination must not be mistaken for a user's "no"."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+@contextlib.contextmanager
+def handle_termination():
+    """SIGTERM and SIGHUP raise Terminated in the main thread while the block runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        raise Terminated(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 class _ProcessRegistry:
+    """The pulumi processes platformctl is running (each the leader of its own process group)."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.running: set[subprocess.Popen] = set()
+        self.forced: set[int] = set()  # pids that had to be terminated or killed
+        self.expired: set[int] = set()  # pids stopped because their call timed out
 
     def add(self, proc: subprocess.Popen) -> None:
         with self._lock:
@@ -162,13 +233,138 @@ class _ProcessRegistry:
         with self._lock:
             self.running.discard(proc)
 
-    def signal_all(self, sig: int) -> int:
+    def snapshot(self) -> list[subprocess.Popen]:
         with self._lock:
-            procs = list(self.running)
+            return list(self.running)
+
+    def signal_all(self, sig: int) -> int:
+        procs = self.snapshot()
         for proc in procs:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, sig)
+            self._signal(proc, sig)
         return len(procs)
+
+    def _signal(self, proc: subprocess.Popen, sig: int) -> None:
+        if sig != signal.SIGINT:
+            self.forced.add(proc.pid)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+
+    def stop(self, procs: list[subprocess.Popen], grace: float, *, already_asked: bool = False) -> None:
+        """Ask `procs` to stop (SIGINT: pulumi finishes its resource operations in flight, saves the state and
+        releases the lock); after `grace` seconds terminate them (a second SIGINT), after KILL_AFTER_SECONDS more
+        kill their process groups. Returns when they are all gone."""
+        if not already_asked:
+            for proc in procs:
+                self._signal(proc, signal.SIGINT)
+        for deadline, sig in ((grace, signal.SIGINT), (KILL_AFTER_SECONDS, signal.SIGKILL)):
+            end = time.monotonic() + deadline
+            for proc in procs:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=max(0.0, end - time.monotonic()))
+            alive = [p for p in procs if p.poll() is None]
+            if not alive:
+                return
+            for proc in alive:
+                self.forced.add(proc.pid)
+                self._signal(proc, sig)
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=KILL_AFTER_SECONDS)
+
+    def expire(self, proc: subprocess.Popen) -> None:
+        """A call ran past its timeout: stop it as SIGTERM would."""
+        self.expired.add(proc.pid)
+        self.stop([proc], STOP_GRACE_SECONDS)
+
+    def kill(self, proc: subprocess.Popen) -> None:
+        self._signal(proc, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=KILL_AFTER_SECONDS)
+
+    def kill_all(self) -> None:
+        """platformctl is leaving: no pulumi process may outlive it."""
+        for proc in self.snapshot():
+            self.kill(proc)
+
+
+def _command_word(args: Sequence[str]) -> str:
+    return next((a for a in args if not a.startswith("-")), "")
+
+
+_PANIC = re.compile(r"^(panic: .*|fatal error: .*|SIG[A-Z]+: .*)$", re.MULTILINE)
+
+
+def crash_reason(code: int, stderr: str) -> str | None:
+    """Why a pulumi process died, if it crashed: the panic line, or the signal that killed it; None for an
+    ordinary error exit (pulumi reports those itself)."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    match = _PANIC.search(stderr or "")
+    return match.group(1).strip()[:200] if match else None
+
+
+def check_cli(command: str = "pulumi") -> Any:
+    """`pulumi version`, with a timeout, before anything else runs: the CLI's version, or a PlatformError naming
+    the problem (missing, crashing, hanging, not a version, older than MIN_PULUMI_VERSION)."""
+    from semver import VersionInfo
+
+    env = {**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    try:
+        proc = subprocess.Popen(
+            [command, "version"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, process_group=0
+        )
+    except FileNotFoundError:
+        raise pulumi_missing() from None
+    registry = tracked_command_class().registry
+    registry.add(proc)
+    try:
+        out, err = proc.communicate(timeout=min(QUICK_TIMEOUT_SECONDS, 60.0))
+    except subprocess.TimeoutExpired:
+        registry.kill(proc)
+        raise PlatformError(
+            f"error: `{command} version` did not answer within {min(QUICK_TIMEOUT_SECONDS, 60.0):g}s: the pulumi "
+            f"CLI is not usable; {INSTALL_HINT}",
+            EXIT_NO_PULUMI,
+            kind="pulumi-broken",
+        ) from None
+    except BaseException:  # SIGTERM, Ctrl-C: nothing to save in a version check
+        registry.kill(proc)
+        raise
+    finally:
+        registry.remove(proc)
+    text, errors_text = out.decode(errors="replace").strip(), err.decode(errors="replace")
+    if proc.returncode != 0:
+        reason = crash_reason(proc.returncode, errors_text) or (
+            _first_line(errors_text) or f"exit code {proc.returncode}"
+        )
+        raise PlatformError(
+            f"error: `{command} version` failed ({reason}): the pulumi CLI is broken; {INSTALL_HINT}",
+            EXIT_NO_PULUMI,
+            kind="pulumi-broken",
+        )
+    try:
+        version = VersionInfo.parse(text.removeprefix("v").splitlines()[0] if text else "")
+    except (ValueError, IndexError):
+        raise PlatformError(
+            f"error: `{command} version` printed {text[:80]!r}, not a version: is `{command}` the Pulumi CLI?",
+            EXIT_NO_PULUMI,
+            kind="pulumi-broken",
+        ) from None
+    minimum = VersionInfo.parse(MIN_PULUMI_VERSION)
+    if version.major != minimum.major or version < minimum:
+        raise PlatformError(
+            f"error: unsupported pulumi CLI {version}: platformctl needs {MIN_PULUMI_VERSION} or newer "
+            f"{minimum.major}.x (older CLIs deliver engine events through a file and lose them); {INSTALL_HINT}",
+            EXIT_NO_PULUMI,
+            kind="pulumi-old",
+        )
+    return version
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
 
 
 @functools.cache
@@ -185,6 +381,10 @@ def tracked_command_class() -> type:
     class TrackedPulumiCommand(PulumiCommand):
         registry = _ProcessRegistry()
 
+        def __init__(self) -> None:  # the SDK's version check, with a timeout and platformctl's minimum
+            self.command = "pulumi"
+            self.version = check_cli(self.command)
+
         def run(self, args, cwd, additional_env, on_output=None, on_error=None):  # type: ignore[override]
             sep = args.index("--") if "--" in args else len(args)
             if "--non-interactive" not in args[:sep]:
@@ -193,6 +393,8 @@ def tracked_command_class() -> type:
             if os.path.isabs(self.command):
                 env = _fixup_path(env, os.path.dirname(self.command))
             chunks: dict[str, list[str]] = {"out": [], "err": []}
+            word = _command_word(args)
+            timeout = OPERATION_TIMEOUT_SECONDS if word in LONG_COMMANDS else QUICK_TIMEOUT_SECONDS
 
             def consume(stream, callback, key):
                 for line in iter(stream.readline, ""):
@@ -209,9 +411,13 @@ def tracked_command_class() -> type:
                 cwd=cwd,
                 env=env,
                 encoding="utf-8",
+                errors="replace",
                 process_group=0,  # Ctrl-C goes to platformctl, which forwards it once
             )
             self.registry.add(proc)
+            watchdog = threading.Timer(timeout, self.registry.expire, (proc,))
+            watchdog.daemon = True
+            watchdog.start()
             try:
                 readers = [
                     threading.Thread(target=consume, args=(proc.stdout, on_output, "out"), daemon=True),
@@ -222,10 +428,19 @@ def tracked_command_class() -> type:
                 for t in readers:
                     t.join()
                 code = proc.wait()
+            except BaseException:  # interrupted while waiting in the main thread: never leave pulumi behind
+                self.registry.stop([proc], STOP_GRACE_SECONDS if _command_word(args) in LONG_COMMANDS else 0)
+                raise
             finally:
+                watchdog.cancel()
                 self.registry.remove(proc)
             result = CommandResult(stdout="\n".join(chunks["out"]), stderr="\n".join(chunks["err"]), code=code)
+            if proc.pid in self.registry.expired:
+                raise PulumiTimedOut(word, timeout)
             if code != 0:
+                reason = crash_reason(code, result.stderr)
+                if reason and proc.pid not in self.registry.forced:
+                    raise PulumiCrashed(word, reason, result.stderr)
                 raise create_command_error(result)
             return result
 
@@ -241,6 +456,7 @@ class Session:
         self.env = {"PULUMI_SKIP_UPDATE_CHECK": "true", **(env or {})}
         self.cancel = threading.Event()
         self.interrupts = 0
+        self.signal: int | None = None  # SIGTERM/SIGHUP that stopped this session
         self._command: Any = None
         self._command_lock = threading.Lock()
         self._stacks: dict[str, Any] = {}
@@ -248,16 +464,12 @@ class Session:
     # -------------------------------------------------------------- pulumi CLI and workspaces
 
     def command(self) -> Any:
+        """The pulumi CLI, checked once (version, with a timeout) before any operation."""
         with self._command_lock:
             if self._command is None:
                 if shutil.which("pulumi") is None:
                     raise pulumi_missing()
-                try:
-                    self._command = tracked_command_class()()
-                except FileNotFoundError:
-                    raise pulumi_missing() from None
-                except Exception as exc:
-                    raise classify(exc, stack="-", operation="pulumi version") from None
+                self._command = tracked_command_class()()
             return self._command
 
     def workspace_options(self) -> Any:
@@ -301,10 +513,36 @@ class Session:
                 "(Ctrl-C again to terminate them now)"
             )
         if self.interrupts == 2:
+            for proc in registry.snapshot():
+                registry.forced.add(proc.pid)
             registry.signal_all(signal.SIGINT)
             return "interrupt: terminating the running pulumi operation(s) now (Ctrl-C again to kill them)"
         registry.signal_all(signal.SIGKILL)
         return "interrupt: killed the running pulumi operation(s)"
+
+    def terminate(self, signum: int) -> str:
+        """SIGTERM/SIGHUP: a first Ctrl-C with a deadline (STOP_GRACE_SECONDS), then terminate, then kill; a second
+        signal skips the wait."""
+        name = signal.Signals(signum).name
+        registry = tracked_command_class().registry
+        procs = registry.snapshot()
+        if self.signal is not None:  # again: no more waiting
+            for proc in procs:
+                registry.forced.add(proc.pid)
+            registry.signal_all(signal.SIGKILL)
+            return f"{name} again: killed the running pulumi operation(s)"
+        self.signal = signum
+        self.interrupts = max(self.interrupts, 1)
+        self.cancel.set()
+        for proc in procs:
+            registry._signal(proc, signal.SIGINT)
+        threading.Thread(
+            target=registry.stop, args=(procs, STOP_GRACE_SECONDS), kwargs={"already_asked": True}, daemon=True
+        ).start()
+        return (
+            f"{name}: asking {len(procs)} running pulumi operation(s) to stop after the resource operations in flight; "
+            f"they are terminated if still running in {STOP_GRACE_SECONDS:g}s"
+        )
 
 
 # ------------------------------------------------------------------------------------------- operations
@@ -339,9 +577,12 @@ def run_stacks(
         pending = set(futures)
         while pending:
             try:
-                _, pending = wait(pending, timeout=0.2)
+                with handle_termination():
+                    _, pending = wait(pending, timeout=0.2)
             except KeyboardInterrupt:
                 reporter.note(None, session.interrupt())
+            except Terminated as exc:
+                reporter.note(None, session.terminate(exc.signum))
     for ref, p in zip(refs, progresses, strict=True):
         if p.status == "cancelled":
             _settle_interrupted(session, ref, p)
@@ -404,12 +645,23 @@ def policy_error(p: StackProgress) -> PlatformError:
 
 
 def _settle_interrupted(session: Session, ref: StackRef, p: StackProgress) -> None:
-    """After Ctrl-C: release a lock a terminated update left, and record what state the stack is in."""
+    """After Ctrl-C, SIGTERM or SIGHUP: release a lock a terminated update left (Ctrl-C twice, at a terminal), or
+    say how to; record what state the stack is in."""
+    p.stopped_by = session.signal or signal.SIGINT  # type: ignore[attr-defined]  # the exit code: 128 + signal
     if p.operation not in MUTATING_OPERATIONS:
         p.state_note = f"{p.operation} of {ref.name} cancelled; it changes nothing, the stack is as it was"
         return
     done = p.changed
-    if session.interrupts >= 2:
+    registry = tracked_command_class().registry
+    forced = session.interrupts >= 2 or bool(registry.forced)
+    if not forced:
+        p.state_note = (
+            f"{p.operation} of {ref.name} was cancelled after the operations in flight finished: {done} resource "
+            f"change(s) were applied and recorded, the state is consistent and unlocked. "
+            f"Run `platformctl preview {ref.name}` to see what is left."
+        )
+        return
+    if session.signal is None:  # Ctrl-C twice at a terminal: release the lock now
         released = "released its update lock (pulumi cancel)"
         stack = session._stacks.get(ref.name)
         if stack is not None:
@@ -422,12 +674,12 @@ def _settle_interrupted(session: Session, ref: StackRef, p: StackProgress) -> No
             f"flight may have finished in AWS without being recorded. platformctl {released}. "
             f"Run `platformctl refresh {ref.name}` to reconcile the state, then `platformctl preview {ref.name}`."
         )
-    else:
-        p.state_note = (
-            f"{p.operation} of {ref.name} was cancelled after the operations in flight finished: {done} resource "
-            f"change(s) were applied and recorded, the state is consistent and unlocked. "
-            f"Run `platformctl preview {ref.name}` to see what is left."
-        )
+        return
+    p.state_note = (
+        f"{p.operation} of {ref.name} was terminated ({signal.Signals(session.signal).name}): {done} resource "
+        f"change(s) were recorded; operations in flight may have finished in AWS without being recorded. "
+        + lock_hint(ref.name)
+    )
 
 
 # Each operation: the Automation API call with the progress as on_event. Raises what the SDK raises.
@@ -542,9 +794,15 @@ def kubeconfig_text(value: Any) -> str:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write a file readable by its owner only (0600), also when it already existed with wider permissions."""
+    """Write a file readable by its owner only (0600), also when it already existed with wider permissions.
+
+    A symlink at `path` is refused (O_NOFOLLOW, and a clear error before that): following it would write the
+    cluster's credentials wherever the link points, and overwrite that file.
+    """
+    if path.is_symlink():
+        raise OSError(errno.ELOOP, "it is a symbolic link")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     try:
         os.fchmod(fd, 0o600)
         os.write(fd, text.encode())

@@ -211,6 +211,81 @@ def policy(
     )
 
 
+# ----------------------------------------------------------------------------------------------- addons
+
+addons_app = typer.Typer(
+    help="Offline checks that the add-ons work as deployed (their charts expanded: `platformctl charts pull`).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(addons_app, name="addons")
+
+
+@addons_app.command("check")
+def addons_check(
+    stack: StackArg,
+    config_file: ConfigFileOpt = None,
+    all_addons: Annotated[
+        bool, typer.Option("--all-addons", help="Turn every catalog add-on on first (in a copy of the stack file).")
+    ] = False,
+    write_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-config", help="With --all-addons: keep that stack file here (for `policy --config-file`)."
+        ),
+    ] = None,
+    allow_unexpanded: Annotated[
+        bool, typer.Option("--allow-unexpanded", help="Pass even when a chart was not expanded (and so not checked).")
+    ] = False,
+) -> None:
+    """Whether every Helm-installed add-on works as deployed, on the expanded plan: its pods pass its namespace's
+    Pod Security admission, its NetworkPolicies open every port its Services route to, its IAM role's service account
+    is the one its pods run as, and every image it runs is allowed by each stack's image-pinned policy.
+
+    Exit 1 on a finding (or a chart that was not expanded, unless --allow-unexpanded). Examples:
+    `platformctl addons check prod`, `platformctl addons check prod --all-addons --write-config /tmp/all.yaml`.
+    """
+    import tempfile
+
+    from components.config.stack import stack_file as default_stack_file
+    from platformctl import addon_checks
+    from platformctl.paths import project_root
+
+    if write_config is not None and not all_addons:
+        raise fail("error: --write-config writes the stack file --all-addons makes: add --all-addons", EXIT_USAGE)
+    project = project_root()
+    with tempfile.TemporaryDirectory(prefix="platformctl-addons-") as tmp:
+        notes: list[str] = []
+        if all_addons:
+            source = Path(config_file) if config_file else default_stack_file(project, stack)
+            if not source.is_file():
+                raise fail(f"error: {source}: stack config file not found", EXIT_USAGE)
+            target = write_config or Path(tmp) / source.name
+            notes = addon_checks.every_addon_stack_file(source, target)
+            config_file = target
+        result = load_plan(stack, config_file)
+    findings = addon_checks.check_plan(
+        result,
+        chart_roles=addon_checks.chart_roles(result.config),
+        image_configs=addon_checks.image_configs(project),
+    )
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+    for e in result.unexpanded:
+        typer.echo(f"not checked: {e.line()}", err=True)
+    for f in findings:
+        typer.echo(f.line())
+    checked = [e for e in result.expansions if e.status == "expanded"]
+    verdict = "passed" if not findings and (allow_unexpanded or not result.unexpanded) else "FAILED"
+    typer.echo(
+        f"add-on check {verdict} for stack {result.stack}: {len(findings)} finding(s) in {len(checked)} expanded "
+        f"chart(s); {len(result.unexpanded)} not expanded",
+        err=True,
+    )
+    raise typer.Exit(EXIT_OK if verdict == "passed" else EXIT_FAIL)
+
+
 # ----------------------------------------------------------------------------------------------- charts
 
 charts_app = typer.Typer(
@@ -476,15 +551,20 @@ def _consoles(json_mode: bool, to_stdout: bool):
 
 
 def _guarded(fn):
-    """Run a command body: PlatformError -> its lines on stderr and its exit code; no tracebacks."""
+    """Run a command body: PlatformError -> its lines on stderr and its exit code; no tracebacks. SIGTERM and
+    SIGHUP end it like Ctrl-C (exit 128 + the signal); no pulumi process outlives it."""
+    from platformctl.automation import Terminated, handle_termination, tracked_command_class
     from platformctl.errors import EXIT_INTERRUPTED, PlatformError
 
     try:
-        return fn()
+        with handle_termination():
+            return fn()
     except PlatformError as exc:
         raise fail(exc.lines, exc.code) from None
     except KeyboardInterrupt:
         raise fail("interrupted", EXIT_INTERRUPTED) from None
+    except Terminated as exc:
+        raise fail(f"{exc.name}: stopped before any stack operation was running", 128 + exc.signum) from None
     except typer.Exit:
         raise
     except Exception as exc:
@@ -494,6 +574,20 @@ def _guarded(fn):
 
         err = classify(exc, stack="-", operation="platformctl")
         raise fail([f"{err.message} (PLATFORMCTL_DEBUG=1 for a traceback)", *err.details], err.code) from None
+    finally:
+        if tracked_command_class.cache_info().currsize:  # pulumi was used: none of its processes may outlive us
+            tracked_command_class().registry.kill_all()
+
+
+def _confirm(question: str) -> bool:
+    """A yes/no prompt on the terminal; end of input (Ctrl-D, a closed stdin) or Ctrl-C at it means no."""
+    from platformctl.errors import PlatformError
+
+    try:
+        return typer.confirm(question, default=False, err=True)
+    except typer.Abort:
+        typer.echo("", err=True)
+        raise PlatformError("aborted: no answer; nothing was changed", EXIT_FAIL, kind="aborted") from None
 
 
 def _prepare(stacks: list[str], retry: int, *, validate: bool = True, policy: bool = False):
@@ -556,8 +650,9 @@ def _report(progresses, *, json_mode: bool, summary_console, drift: bool = False
         if p.error is not None:  # also with --json: stdout stays JSON, the reason is on stderr
             for line in p.error.lines:
                 typer.echo(line, err=True)
-    if any(p.status == "cancelled" for p in progresses):
-        return EXIT_INTERRUPTED
+    cancelled = [p for p in progresses if p.status == "cancelled"]
+    if cancelled:  # 130 after Ctrl-C, 128 + the signal after SIGTERM/SIGHUP
+        return max(128 + getattr(p, "stopped_by", EXIT_INTERRUPTED - 128) for p in cancelled)
     code = worst(p.error.code for p in progresses if p.error is not None)
     if code == EXIT_OK and drift and any(p.drifted for p in progresses):
         if not json_mode:
@@ -712,7 +807,7 @@ def up(
                 print_approval(
                     err, f"Changes to {p.stack} ({p.changed}):", approval_lines(p.changes, ref.environment or ref.short)
                 )
-            if not typer.confirm(f"Apply these changes to {names}?", default=False, err=True):
+            if not _confirm(f"Apply these changes to {names}?"):
                 raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
         progresses = _run(
             session,
@@ -861,7 +956,7 @@ def destroy(
                 f"Resources {ref.name} would delete ({len(every)}):",
                 approval_lines([Change("delete", u) for u in every], ref.short),
             )
-        if ask and not typer.confirm(f"Delete every resource of stack {ref.name}?", default=False, err=True):
+        if ask and not _confirm(f"Delete every resource of stack {ref.name}?"):
             raise PlatformError("aborted: nothing was changed", EXIT_FAIL, kind="aborted")
         err, summary = _consoles(json_mode, to_stdout=True)
         progresses = _run(
@@ -954,7 +1049,12 @@ def kubeconfig(
         try:
             write_private(path.expanduser(), text)
         except OSError as exc:
-            raise PlatformError(f"error: cannot write {path}: {exc.strerror}", EXIT_USAGE) from None
+            import errno
+
+            reason = exc.strerror
+            if exc.errno == errno.ELOOP:  # O_NOFOLLOW: never write the credentials through a symlink
+                reason = "it is a symbolic link; platformctl does not follow it (give the link's target path)"
+            raise PlatformError(f"error: cannot write {path}: {reason}", EXIT_USAGE) from None
         cluster = values.get("clusterName", (None, False))[0]
         typer.echo(
             f"wrote the kubeconfig of {'cluster ' + str(cluster) if cluster else 'stack ' + ref.name} to {path} "

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from components.config.problems import ConfigError
 from platformctl.exitcodes import (
     EXIT_FAIL,
+    EXIT_HANGUP,
     EXIT_INTERRUPTED,
     EXIT_LOCKED,
     EXIT_NO_CREDENTIALS,
@@ -23,11 +24,13 @@ from platformctl.exitcodes import (
     EXIT_NOT_LOGGED_IN,
     EXIT_OK,
     EXIT_STACK_NOT_FOUND,
+    EXIT_TERMINATED,
     EXIT_USAGE,
 )
 
 __all__ = [
     "EXIT_FAIL",
+    "EXIT_HANGUP",
     "EXIT_INTERRUPTED",
     "EXIT_LOCKED",
     "EXIT_NOT_LOGGED_IN",
@@ -35,6 +38,7 @@ __all__ = [
     "EXIT_NO_PULUMI",
     "EXIT_OK",
     "EXIT_STACK_NOT_FOUND",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "ConfigError",
     "PlatformError",
@@ -95,6 +99,31 @@ def locked(stack: str, attempts: int) -> PlatformError:
         EXIT_LOCKED,
         kind="locked",
     )
+
+
+def lock_hint(stack: str) -> str:
+    """What to do when an update was stopped without releasing its lock (it was terminated, killed or crashed)."""
+    return (
+        f"The update lock of {stack} may remain: once no other update of {stack} runs, clear it with "
+        f"`pulumi cancel --yes --stack {stack}` (from the repository root), then run `platformctl refresh {stack}` "
+        "to reconcile the state."
+    )
+
+
+class PulumiCrashed(Exception):
+    """The pulumi CLI died of a crash (a Go panic or fatal error, or a signal) rather than reporting an error."""
+
+    def __init__(self, command: str, reason: str, stderr: str) -> None:
+        super().__init__(f"the pulumi CLI crashed running `pulumi {command}`: {reason}")
+        self.command, self.reason, self.stderr = command, reason, stderr
+
+
+class PulumiTimedOut(Exception):
+    """A pulumi call ran past its timeout and was stopped (as SIGTERM stops it)."""
+
+    def __init__(self, command: str, seconds: float) -> None:
+        super().__init__(f"`pulumi {command}` did not finish within {seconds:g}s and was stopped")
+        self.command, self.seconds = command, seconds
 
 
 # ------------------------------------------------------------------------------------------- classification
@@ -189,6 +218,19 @@ def classify(
 
     if isinstance(exc, auto_errors.InvalidVersionError):
         return PlatformError(f"error: unsupported pulumi CLI: {exc}; {INSTALL_HINT}", EXIT_NO_PULUMI, kind="pulumi-old")
+    if isinstance(exc, PulumiCrashed | PulumiTimedOut):
+        what = (
+            f"the pulumi CLI crashed ({exc.reason})"
+            if isinstance(exc, PulumiCrashed)
+            else f"pulumi did not finish within {exc.seconds:g}s (PLATFORMCTL_OPERATION_TIMEOUT / "
+            "PLATFORMCTL_PULUMI_TIMEOUT) and was stopped"
+        )
+        mutating = exc.command in ("up", "update", "refresh", "destroy", "import")
+        details = [lock_hint(stack)] if mutating and stack != "-" else []
+        if isinstance(exc, PulumiCrashed):
+            details += [f"  {line}" for line in exc.stderr.strip().splitlines()[:3]]
+        kind = "pulumi-crashed" if isinstance(exc, PulumiCrashed) else "timeout"
+        return PlatformError(f"error: {operation} of stack {stack} failed: {what}", EXIT_FAIL, details, kind=kind)
 
     text = "\n".join([str(exc), *diagnostics])
     low = plain_text(text).lower()

@@ -11,7 +11,9 @@ EXIT_NOT_LOGGED_IN = 4
 EXIT_NO_CREDENTIALS = 5
 EXIT_STACK_NOT_FOUND = 6
 EXIT_LOCKED = 7
+EXIT_HANGUP = 129  # 128 + SIGHUP
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 # (code, short form for --help, meaning as README.md states it)
 EXIT_CODES: tuple[tuple[int, str, str], ...] = (
@@ -19,8 +21,9 @@ EXIT_CODES: tuple[tuple[int, str, str], ...] = (
     (
         EXIT_FAIL,
         "failed, policy violation or drift",
-        "the operation failed; a mandatory policy violation (the violations are listed); drift found; refused "
-        "because of protected resources; an approval answered no",
+        "the operation failed (also a crashed or timed-out pulumi); a mandatory policy violation (the violations are "
+        "listed); drift found; refused because of protected resources; an approval answered no (or not at all: end "
+        "of input)",
     ),
     (
         EXIT_USAGE,
@@ -30,8 +33,9 @@ EXIT_CODES: tuple[tuple[int, str, str], ...] = (
     ),
     (
         EXIT_NO_PULUMI,
-        "no pulumi CLI",
-        "no `pulumi` on PATH (the line says how to install it), or a CLI older than the SDK supports",
+        "no usable pulumi CLI",
+        "no usable `pulumi`: not on PATH (the line says how to install it), hanging or crashing on `pulumi version`, "
+        "or older than 3.206.0",
     ),
     (
         EXIT_NOT_LOGGED_IN,
@@ -53,7 +57,13 @@ EXIT_CODES: tuple[tuple[int, str, str], ...] = (
         "`PLATFORMCTL_RETRY_BASE_SECONDS` changes the base); the line suggests `pulumi cancel --stack S` for a stale "
         "lock",
     ),
+    (EXIT_HANGUP, "stopped by SIGHUP", "stopped by SIGHUP (the terminal went away), handled like Ctrl-C"),
     (EXIT_INTERRUPTED, "interrupted", "interrupted (Ctrl-C)"),
+    (
+        EXIT_TERMINATED,
+        "stopped by SIGTERM",
+        "stopped by SIGTERM (CI cancellation, `timeout`, `kill`), handled like Ctrl-C",
+    ),
 )
 
 

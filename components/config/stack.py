@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from components import netmath
 
-from . import checks, yaml_compat
+from . import checks, safe_yaml
 from .addons import AddonsConfig, with_stack_defaults
 from .aws import AwsSettings, aws_settings
 from .cluster import ClusterConfig
@@ -330,24 +329,41 @@ def short_stack_name(stack: str) -> str:
 
 
 def read_stack_file(path: Path) -> dict[str, Any]:
-    """The `config:` map of a Pulumi.<stack>.yaml, with secure values as SecretValue placeholders."""
+    """The `config:` map of a Pulumi.<stack>.yaml, with secure values as SecretValue placeholders.
+
+    Read with `safe_yaml`: a duplicated key, an alias expansion or nesting beyond the limits, invalid UTF-8 or
+    YAML is a ConfigError naming the key (when there is one), the file and the line - never a silent last-wins
+    value, a hang or a traceback.
+    """
+    source = str(path)
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([Problem(str(path), "stack config file not found")], source=str(path)) from None
+        raise ConfigError([Problem(source, "stack config file not found")], source=source) from None
+    except OSError as exc:
+        raise ConfigError([Problem(source, f"cannot read it: {exc.strerror}")], source=source) from None
     try:
-        doc = yaml_compat.load(text) or {}  # as the Pulumi CLI reads it (YAML 1.2 core schema)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError([Problem(str(path), f"is not valid YAML{where}: {problem}")], source=str(path)) from None
+        doc = safe_yaml.load(safe_yaml.decode(data, source), source)
+    except safe_yaml.YamlProblem as exc:
+        raise ConfigError([yaml_problem(exc)], source=source) from None
+    if doc is None:
+        doc = {}
     if not isinstance(doc, dict):
-        raise ConfigError([Problem(str(path), "must be a YAML mapping with a 'config:' key")], source=str(path))
+        raise ConfigError([Problem(f"{source}:1", "must be a YAML mapping with a 'config:' key")], source=source)
     config = doc.get("config") or {}
     if not isinstance(config, dict):
-        raise ConfigError([Problem(f"{path}: config", "must be a mapping of 'namespace:key' to values")])
+        problem = Problem(f"{source}: config", "must be a mapping of 'namespace:key' to values")
+        raise ConfigError([problem], source=source)
     return {str(k): (SecretValue(str(k)) if _is_secure(v) else v) for k, v in config.items()}
+
+
+def yaml_problem(exc: safe_yaml.YamlProblem) -> Problem:
+    """A YAML problem as a config problem line: the config key when there is one (the path below `config:`),
+    always the file and line."""
+    path = exc.path.removeprefix("config.") if exc.path.startswith("config.") else exc.path
+    if path:
+        return Problem(path, f"{exc.message} [{exc.where()}]")
+    return Problem(exc.where(), exc.message)
 
 
 def load_stack_config(stack: str, config_file: Path | None = None, project_dir: Path | None = None) -> StackConfig:

@@ -12,9 +12,7 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # works from a checkout even without the editable install
     sys.path.insert(0, _ROOT)
 
-from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
-
-from policies.packkit import ResourceAndStackPolicy, exit_with_parent, resource_policy, stack_policy  # noqa: E402
+from policies.packkit import resource_and_stack_policy, resource_policy, serve, stack_policy  # noqa: E402
 from policies.rules import kubernetes  # noqa: E402
 from policies.rules.config import KUBERNETES_PACK, pack_policies  # noqa: E402
 
@@ -22,8 +20,8 @@ from policies.rules.config import KUBERNETES_PACK, pack_policies  # noqa: E402
 PSS_STATE = kubernetes.PssState()
 
 
-def _pss_resource(type_token, props, config, args):
-    return kubernetes.check_pod_security(type_token, props, config, state=PSS_STATE, urn=args.urn)
+def _pss_resource(type_token, props, config, urn):
+    return kubernetes.check_pod_security(type_token, props, config, state=PSS_STATE, urn=urn)
 
 
 def _pss_stack(resources, config):
@@ -32,15 +30,10 @@ def _pss_stack(resources, config):
 
 def _policy(spec):
     if spec.name == kubernetes.PSS_POLICY:
-        return ResourceAndStackPolicy(spec.name, _pss_resource, _pss_stack)
+        return resource_and_stack_policy(spec.name, _pss_resource, _pss_stack, kubernetes.APPLIES[spec.name])
     if spec.stack:
-        return stack_policy(spec.name, kubernetes.STACK_RULES[spec.name])
-    return resource_policy(spec.name, kubernetes.RULES[spec.name])
+        return stack_policy(spec.name, kubernetes.STACK_RULES[spec.name], kubernetes.STACK_READS[spec.name])
+    return resource_policy(spec.name, kubernetes.RULES[spec.name], kubernetes.APPLIES[spec.name])
 
 
-exit_with_parent()
-PolicyPack(
-    name=KUBERNETES_PACK,
-    enforcement_level=EnforcementLevel.MANDATORY,
-    policies=[_policy(spec) for spec in pack_policies(KUBERNETES_PACK)],
-)
+serve(KUBERNETES_PACK, [_policy(spec) for spec in pack_policies(KUBERNETES_PACK)])

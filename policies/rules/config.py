@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .workloads import REGISTRY_ENTRY_PATTERN
+
 AWS_PACK = "eks-platform-aws"
 KUBERNETES_PACK = "eks-platform-kubernetes"
 LEVELS = ("advisory", "mandatory", "disabled")
@@ -46,8 +48,8 @@ class PolicySpec:
         return {k: json.loads(json.dumps(v["default"])) for k, v in self.properties.items()}
 
 
-def _strings(default: list[str], description: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "array", "items": {"type": "string", **extra}, "default": default, "description": description}
+def _strings(default: list[str], about: str, **item: Any) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string", **item}, "default": default, "description": about}
 
 
 _EXEMPT = _strings([], "Namespaces this policy ignores.")
@@ -115,7 +117,7 @@ POLICIES: dict[str, PolicySpec] = {
         PolicySpec(
             "eks-endpoint-access",
             AWS_PACK,
-            "The EKS API endpoint is private, or public only to listed CIDRs (never 0.0.0.0/0 or ::/0).",
+            "The EKS API endpoint is private, or public only to listed CIDRs (never the internet, whole or in pieces).",
             "mandatory",
             {"allowPublicEndpoint": {"type": "boolean", "default": True}},
         ),
@@ -136,7 +138,7 @@ POLICIES: dict[str, PolicySpec] = {
         PolicySpec(
             "security-group-ingress",
             AWS_PACK,
-            "Security groups do not open SSH/RDP or all ports to the internet (0.0.0.0/0, ::/0).",
+            "Security groups do not open SSH/RDP or all ports to the internet (0.0.0.0/0, ::/0, or pieces of it).",
             "mandatory",
             {
                 "restrictedPorts": {
@@ -157,7 +159,8 @@ POLICIES: dict[str, PolicySpec] = {
         PolicySpec(
             "iam-no-admin-policy",
             AWS_PACK,
-            'IAM policies never Allow Action "*" on Resource "*".',
+            "Nothing grants admin: no AdministratorAccess/IAMFullAccess attachment, no Allow of every action (`*`, "
+            "`iam:*` or any `<service>:*`, or all but some with NotAction) on every resource.",
             "mandatory",
         ),
         PolicySpec(
@@ -209,7 +212,14 @@ POLICIES: dict[str, PolicySpec] = {
             "Container images are pinned (digest or immutable tag, never :latest) and come from allowed registries.",
             "mandatory",
             {
-                "allowedRegistries": _strings([], "Registry prefixes images may come from; empty allows any."),
+                "allowedRegistries": _strings(
+                    [],
+                    "Registries images may come from, as host[:port][/path] (a `*` label matches one DNS label, "
+                    "e.g. 602401143452.dkr.ecr.*.amazonaws.com); empty allows any.",
+                    pattern=REGISTRY_ENTRY_PATTERN,
+                    description="must be a registry host[:port][/path] where a `*` label matches one DNS label "
+                    "(e.g. 602401143452.dkr.ecr.*.amazonaws.com), not a string prefix",
+                ),
                 "exemptNamespaces": _EXEMPT,
             },
         ),
@@ -274,7 +284,7 @@ def _check_value(path: str, value: Any, schema: Mapping[str, Any]) -> list[str]:
         if not isinstance(value, str):
             return [f"{path}: must be a string (got {shown})"]
         if "pattern" in schema and not re.match(schema["pattern"], value):
-            return [f"{path}: must match {schema['pattern']} (got {shown})"]
+            return [f"{path}: {schema.get('description') or 'must match ' + schema['pattern']} (got {shown})"]
     if "enum" in schema and value not in schema["enum"]:
         return [f"{path}: must be one of {', '.join(json.dumps(e) for e in schema['enum'])} (got {shown})"]
     if kind == "array":
@@ -287,9 +297,27 @@ def _check_value(path: str, value: Any, schema: Mapping[str, Any]) -> list[str]:
     return []
 
 
+# resolve() results by (policy, the raw config object): a pack resolves the same config object for every
+# resource it checks. The raw object is kept with its result, so its id cannot be reused while cached.
+_RESOLVED: dict[tuple[str, int], tuple[Any, dict[str, Any]]] = {}
+_RESOLVED_MAX = 512
+
+
 def resolve(name: str, raw: Mapping[str, Any] | None) -> dict[str, Any]:
     """Effective properties of policy `name`: defaults, overridden by `raw` (enforcementLevel ignored).
-    Raises PolicyConfigError on an unknown property or a wrong value."""
+    Raises PolicyConfigError on an unknown property or a wrong value. The result is shared: do not modify it."""
+    key = (name, id(raw))
+    hit = _RESOLVED.get(key)
+    if hit is not None and hit[0] is raw:
+        return hit[1]
+    values = _resolve(name, raw)
+    if len(_RESOLVED) >= _RESOLVED_MAX:
+        _RESOLVED.clear()
+    _RESOLVED[key] = (raw, values)
+    return values
+
+
+def _resolve(name: str, raw: Mapping[str, Any] | None) -> dict[str, Any]:
     spec = POLICIES[name]
     values = spec.defaults()
     problems: list[str] = []
@@ -346,17 +374,42 @@ def validate_config(config: Any, source: str | None = None) -> dict[str, dict[st
     return out
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json object_pairs_hook: a key twice in one object is an error (json.loads would keep the last one, so an
+    entry appended to a config file could silently weaken a policy)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def load_config_file(path: Path) -> dict[str, dict[str, Any]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise PolicyConfigError([f"cannot read the policy config: {exc.strerror}"], str(path)) from None
     try:
-        data = json.loads(text) if text.strip() else {}
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PolicyConfigError([f"not valid UTF-8 at line {line}: save it as UTF-8"], str(path)) from None
+    try:
+        parsed = json.loads(text, object_pairs_hook=_no_duplicates) if text.strip() else {}
     except json.JSONDecodeError as exc:
         problem = f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         raise PolicyConfigError([problem], str(path)) from None
-    return validate_config(data, str(path))
+    except _DuplicateKey as exc:
+        problem = f"duplicate key {json.dumps(exc.args[0])}: a key may appear once in an object, remove one of them"
+        raise PolicyConfigError([problem], str(path)) from None
+    except RecursionError:
+        raise PolicyConfigError(["nests too deep"], str(path)) from None
+    return validate_config(parsed, str(path))
 
 
 def for_pack(config: Mapping[str, Mapping[str, Any]], policy_names: list[str]) -> dict[str, dict[str, Any]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import resolve
-from .values import Finding, StackResource, as_list, get, is_set, is_unknown, truthy
+from .values import Finding, StackResource, as_list, get, is_set, is_unknown, malformed, show, truthy
 
 Props = Mapping[str, Any]
 POLICY = "encryption-at-rest"
@@ -45,10 +45,14 @@ class _Ctx:
             return []
         value = get(props, field)
         label = f"{where}{field}"
+        if value is not None and not is_unknown(value) and not isinstance(value, str):
+            return [malformed(label, value, "the ARN or ID of a customer-managed KMS key (a string)")]
         if not is_set(value):
             return [f"`{label}` is not set: set it to the ARN of a customer-managed KMS key (aws.kms.Key)"]
         if is_aws_managed_key(value):
-            return [f"`{label}` is the AWS-managed key {value!r}: use a customer-managed KMS key (aws.kms.Key) instead"]
+            return [
+                f"`{label}` is the AWS-managed key {show(value)}: use a customer-managed KMS key (aws.kms.Key) instead"
+            ]
         return []
 
     def flag(self, props: Props, field: str, what: str, where: str = "") -> list[str]:
@@ -56,6 +60,8 @@ class _Ctx:
         raw = get(props, field)
         if is_unknown(raw) or truthy(raw) is True:
             return []
+        if raw is not None and truthy(raw) is None:
+            return [malformed(where + field, raw, f"true, to encrypt {what}")]
         return [f"`{where}{field}` is not true: set `{field}: true` to encrypt {what}"]
 
 
@@ -63,11 +69,32 @@ def _ebs_volume(p: Props, c: _Ctx) -> list[str]:
     return c.flag(p, "encrypted", "the volume") + c.key(p, "kmsKeyId")
 
 
+def _ebs_mappings(mappings: Any, field: str) -> tuple[list[tuple[int, Any]], list[str]]:
+    """(index, mapping) of the block device mappings with an `ebs` block, and malformed entries."""
+    if mappings is not None and not isinstance(mappings, list | Mapping):
+        return [], [malformed(field, mappings, "a list of block device mappings")]
+    found, problems = [], []
+    for i, m in enumerate(as_list(mappings)):
+        if is_unknown(m):
+            found.append((i, {"ebs": m}))
+        elif not isinstance(m, Mapping):
+            problems.append(malformed(f"{field}[{i}]", m, "a block device mapping object"))
+        elif m.get("ebs") is not None:
+            ebs = m["ebs"]
+            if not is_unknown(ebs) and not isinstance(ebs, Mapping):
+                problems.append(malformed(f"{field}[{i}].ebs", ebs, "an object {encrypted, kmsKeyId, ...}"))
+            else:
+                found.append((i, m))
+    return found, problems
+
+
 def _launch_template(p: Props, c: _Ctx) -> list[str]:
     mappings = get(p, "blockDeviceMappings")
     if is_unknown(mappings):
         return []
-    ebs_mappings = [(i, m) for i, m in enumerate(as_list(mappings)) if isinstance(m, Mapping) and m.get("ebs")]
+    ebs_mappings, problems = _ebs_mappings(mappings, "blockDeviceMappings")
+    if problems:
+        return problems
     if not ebs_mappings:
         return [
             "no `blockDeviceMappings` with an `ebs` block: declare the root volume (e.g. deviceName `/dev/xvda`) "
@@ -81,14 +108,18 @@ def _launch_template(p: Props, c: _Ctx) -> list[str]:
             continue
         enc = truthy(ebs.get("encrypted"))
         if enc is not True and not is_unknown(ebs.get("encrypted")):
-            out.append(f'`{where}encrypted` is not "true": set `encrypted: "true"` to encrypt the node volume')
+            got = "" if ebs.get("encrypted") is None else f" (got {show(ebs.get('encrypted'))})"
+            out.append(f'`{where}encrypted` is not "true"{got}: set `encrypted: "true"` to encrypt the node volume')
         out += c.key(ebs, "kmsKeyId", where)
     return out
 
 
 def _eks_node_group(p: Props, c: _Ctx) -> list[str]:
-    if is_set(get(p, "launchTemplate")):
+    ref = get(p, "launchTemplate")
+    if is_unknown(ref) or (isinstance(ref, Mapping) and any(is_set(v) for v in ref.values())):
         return []  # the launch template is checked on its own
+    if ref is not None and not isinstance(ref, Mapping):
+        return [malformed("launchTemplate", ref, "an object naming a launch template ({id, version})")]
     return [
         "no `launchTemplate`: the EKS default launch template does not encrypt the node volume with your key; give "
         'the node group an aws.ec2.LaunchTemplate whose root volume sets `ebs.encrypted: "true"` and `ebs.kmsKeyId`'
@@ -97,10 +128,15 @@ def _eks_node_group(p: Props, c: _Ctx) -> list[str]:
 
 def _ec2_node_class(p: Props, c: _Ctx) -> list[str]:
     """Karpenter's EC2NodeClass: its default root volume is encrypted with the AWS-managed aws/ebs key."""
+    spec = p.get("spec")
+    if spec is not None and not is_unknown(spec) and not isinstance(spec, Mapping):
+        return [malformed("spec", spec, "an object")]
     mappings = get(p, "spec.blockDeviceMappings")
     if is_unknown(mappings):
         return []
-    ebs_mappings = [(i, m) for i, m in enumerate(as_list(mappings)) if isinstance(m, Mapping) and m.get("ebs")]
+    ebs_mappings, problems = _ebs_mappings(mappings, "spec.blockDeviceMappings")
+    if problems:
+        return problems
     if not ebs_mappings:
         if not c.require_cmk:
             return []
@@ -126,24 +162,28 @@ def _eks_cluster(p: Props, c: _Ctx) -> list[str]:
     cfg = get(p, "encryptionConfig")
     if is_unknown(cfg):
         return []
-    if not isinstance(cfg, Mapping):
+    if cfg is not None and not isinstance(cfg, Mapping):
+        return [malformed("encryptionConfig", cfg, '{provider: {keyArn: <KMS key ARN>}, resources: ["secrets"]}')]
+    if cfg is None:
         return [
             "`encryptionConfig` is not set: set `encryptionConfig: {provider: {keyArn: <KMS key ARN>}, "
             'resources: ["secrets"]}` to envelope-encrypt Kubernetes secrets'
         ]
     out: list[str] = []
     resources = get(cfg, "resources")
-    if not is_unknown(resources) and "secrets" not in as_list(resources):
+    listed = as_list(resources)
+    if not is_unknown(resources) and not any(is_unknown(r) for r in listed) and "secrets" not in listed:
         out.append('`encryptionConfig.resources` does not include "secrets": set it to `["secrets"]`')
-    key = get(cfg, "provider.keyArn")
-    if not is_set(key):
-        out.append("`encryptionConfig.provider.keyArn` is not set: set it to the ARN of a customer-managed KMS key")
+    out += _Ctx(True).key(cfg, "provider.keyArn", "encryptionConfig.")
     return out
 
 
 def _eks_component(p: Props, c: _Ctx) -> list[str]:
     # pulumi-eks: the cluster is a component; its secrets encryption is the `encryptionConfigKeyArn` input.
-    if not is_set(get(p, "encryptionConfigKeyArn")):
+    key = get(p, "encryptionConfigKeyArn")
+    if key is not None and not is_unknown(key) and not isinstance(key, str):
+        return [malformed("encryptionConfigKeyArn", key, "the ARN of a customer-managed KMS key")]
+    if not is_set(key):
         return [
             "`encryptionConfigKeyArn` is not set: set it to the ARN of a customer-managed KMS key so Kubernetes "
             "secrets are envelope-encrypted"
@@ -159,7 +199,13 @@ def _ecr(p: Props, c: _Ctx) -> list[str]:
     configs = get(p, "encryptionConfigurations")
     if is_unknown(configs):
         return []
-    configs = [x for x in as_list(configs) if isinstance(x, Mapping)]
+    listed = as_list(configs)
+    if any(is_unknown(x) for x in listed):
+        return []
+    bad = [(i, x) for i, x in enumerate(listed) if not isinstance(x, Mapping)]
+    if bad:
+        return [malformed(f"encryptionConfigurations[{bad[0][0]}]", bad[0][1], '{encryptionType: "KMS", kmsKey}')]
+    configs = listed
     if not configs:
         return [
             '`encryptionConfigurations` is not set: set `[{encryptionType: "KMS", kmsKey: <KMS key ARN>}]` '
@@ -169,7 +215,7 @@ def _ecr(p: Props, c: _Ctx) -> list[str]:
     out: list[str] = []
     etype = cfg.get("encryptionType")
     if not is_unknown(etype) and etype not in ("KMS", "KMS_DSSE"):
-        out.append(f'`encryptionConfigurations[0].encryptionType` is {etype!r}: set it to "KMS"')
+        out.append(f'`encryptionConfigurations[0].encryptionType` is {show(etype)}: set it to "KMS"')
     out += c.key(cfg, "kmsKey", "encryptionConfigurations[0].")
     return out
 
@@ -191,8 +237,9 @@ def _key_only(field: str, encrypted_by_default: bool) -> Callable[[Props, _Ctx],
 def _sqs(p: Props, c: _Ctx) -> list[str]:
     if is_set(get(p, "kmsMasterKeyId")):
         return c.key(p, "kmsMasterKeyId")
-    hint = " (SSE-SQS, `sqsManagedSseEnabled`, uses an AWS-owned key)" if truthy(p.get("sqsManagedSseEnabled")) else ""
-    if not c.require_cmk and truthy(p.get("sqsManagedSseEnabled")):
+    sse_sqs = p.get("sqsManagedSseEnabled")
+    hint = " (SSE-SQS, `sqsManagedSseEnabled`, uses an AWS-owned key)" if truthy(sse_sqs) else ""
+    if not c.require_cmk and (truthy(sse_sqs) or is_unknown(sse_sqs)):
         return []
     return [f"`kmsMasterKeyId` is not set{hint}: set it to the ARN of a customer-managed KMS key"]
 
@@ -206,7 +253,12 @@ def _s3_sse(p: Props, c: _Ctx) -> list[str]:
 
 def s3_rules_problems(rules: Iterable[Any], require_cmk: bool, where: str) -> list[str]:
     """Problems with S3 server-side-encryption rules ([] when SSE-KMS with a customer key, as required)."""
-    rules = [r for r in rules if isinstance(r, Mapping)]
+    rules = list(rules)
+    if any(is_unknown(r) for r in rules):
+        return []
+    bad = [(i, r) for i, r in enumerate(rules) if not isinstance(r, Mapping)]
+    if bad:
+        return [malformed(f"{where}[{bad[0][0]}]", bad[0][1], "an encryption rule object")]
     if not rules:
         return [f'`{where}` is empty: add a rule with `applyServerSideEncryptionByDefault.sseAlgorithm: "aws:kms"`']
     out: list[str] = []
@@ -215,9 +267,12 @@ def s3_rules_problems(rules: Iterable[Any], require_cmk: bool, where: str) -> li
         if is_unknown(default):
             continue
         prefix = f"{where}[{i}].applyServerSideEncryptionByDefault."
+        if default is not None and not isinstance(default, Mapping):
+            out.append(malformed(prefix[:-1], default, '{sseAlgorithm: "aws:kms", kmsMasterKeyId}'))
+            continue
         algorithm = get(default, "sseAlgorithm") if isinstance(default, Mapping) else None
         if require_cmk and not is_unknown(algorithm) and algorithm not in S3_KMS_ALGORITHMS:
-            out.append(f'`{prefix}sseAlgorithm` is {algorithm!r}: set it to "aws:kms" with `kmsMasterKeyId`')
+            out.append(f'`{prefix}sseAlgorithm` is {show(algorithm)}: set it to "aws:kms" with `kmsMasterKeyId`')
         elif require_cmk and isinstance(default, Mapping):
             out += _Ctx(True).key(default, "kmsMasterKeyId", prefix)
     return out
@@ -293,4 +348,7 @@ def check_s3_buckets(resources: Iterable[StackResource], config: Mapping[str, An
 
 
 RULES = {POLICY: check_encryption}
+APPLIES = {POLICY: CHECKS.__contains__}
 STACK_RULES = {S3_POLICY: check_s3_buckets}
+# The types whose properties each stack policy reads.
+STACK_READS = {S3_POLICY: frozenset({S3_BUCKET, *S3_SSE_TYPES}).__contains__}

@@ -55,7 +55,7 @@ import fnmatch
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from .hardening import _parse_document as parse_document  # a dict, or a JSON string; None when unknown
@@ -285,10 +285,12 @@ def expand(pattern: str) -> tuple[list[Action], str | None]:
 _STAR, _ONE = "star", "one"
 
 
+@lru_cache(maxsize=1 << 14)  # tokenising ARNs and formats again for every match dominated the pack's time
 def _policy_tokens(arn: str) -> tuple[tuple[str, str], ...]:
     return tuple((_STAR, "") if c == "*" else (_ONE, "") if c == "?" else ("lit", c) for c in arn)
 
 
+@lru_cache(maxsize=1 << 14)
 def _format_tokens(fmt: str) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
     field = 0
@@ -690,3 +692,4 @@ def check_iam_policy_valid(
 
 
 RULES = {"iam-policy-valid": check_iam_policy_valid}
+APPLIES = {"iam-policy-valid": POLICY_FIELDS.__contains__}  # the pack checks the type before decoding anything

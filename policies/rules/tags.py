@@ -12,7 +12,7 @@ from typing import Any
 
 from .aws_taggable import is_taggable
 from .config import resolve
-from .values import is_unknown
+from .values import is_unknown, malformed
 
 POLICY = "required-tags"
 Props = Mapping[str, Any]
@@ -23,19 +23,24 @@ def applies(type_token: str) -> bool:
     return type_token.startswith("aws:") and is_taggable(type_token)
 
 
-def effective_tags(props: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
-    """(tags merged from tagsAll and tags, complete?) — incomplete when either map is unknown at preview."""
+def effective_tags(props: Mapping[str, Any]) -> tuple[dict[str, Any], bool, list[str]]:
+    """(tags merged from tagsAll and tags, complete?, problems) - incomplete when either map is unknown at preview;
+    a `tags`/`tagsAll` that is not a map of key to value is a problem (a list of tags is never read as tags)."""
     merged: dict[str, Any] = {}
     complete = True
+    problems: list[str] = []
     for key in ("tagsAll", "tags"):  # tags last: an explicit tag overrides a provider default tag
         value = props.get(key)
         if value is None:
             continue
-        if is_unknown(value) or not isinstance(value, Mapping):
+        if is_unknown(value):
             complete = False
             continue
+        if not isinstance(value, Mapping):
+            problems.append(malformed(key, value, 'a map of tag key to value, like {"team": "platform"}'))
+            continue
         merged.update(value)
-    return merged, complete
+    return merged, complete, problems
 
 
 def check_required_tags(
@@ -45,7 +50,7 @@ def check_required_tags(
     if not applies(type_token):
         return []
     required = resolve(POLICY, config)["requiredTags"]
-    tags, complete = effective_tags(props)
+    tags, complete, problems = effective_tags(props)
     missing: list[str] = []
     empty: list[str] = []
     for key in required:
@@ -58,7 +63,9 @@ def check_required_tags(
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             empty.append(key)
-    messages = []
+        elif not isinstance(value, str | int | float) or isinstance(value, bool):
+            problems.append(malformed(f"tags.{key}", value, "a string"))
+    messages = problems
     if missing:
         messages.append(
             f"missing required tags {', '.join(missing)}: set them in `tags` or in the AWS provider's "
@@ -70,3 +77,4 @@ def check_required_tags(
 
 
 RULES = {POLICY: check_required_tags}
+APPLIES = {POLICY: applies}

@@ -273,14 +273,76 @@ def parse_image(image: str) -> ImageRef:
     return ImageRef(registry, repository, tag if colon else None, digest or None)
 
 
+# The reference grammar of distribution/reference (regexp.go): [host[:port]/]path[:tag][@digest].
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
+_REFERENCE = re.compile(
+    rf"^(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*(?::[\w][\w.-]{{0,127}})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
+)
+
+
+def valid_reference(image: str) -> bool:
+    return len(image) <= 4096 and _REFERENCE.match(image) is not None
+
+
+@dataclass(frozen=True)
+class RegistryRule:
+    """An allowed-registries entry: a registry host (a `*` label matches exactly one DNS label) and an optional
+    repository path prefix, matched on path segments: `ghcr.io/acme` allows `ghcr.io/acme/app`, not
+    `ghcr.io/acme-evil/app`."""
+
+    host: str
+    path: str
+
+    def allows(self, ref: ImageRef) -> bool:
+        host = (ref.registry or "docker.io").lower()
+        if host in ("index.docker.io", "registry-1.docker.io"):
+            host = "docker.io"
+        rule_labels, labels = self.host.split("."), host.split(".")
+        if len(rule_labels) != len(labels):
+            return False
+        if not all((r == "*" and ":" not in h) or r == h for r, h in zip(rule_labels, labels, strict=True)):
+            return False
+        repository = ref.repository
+        if ref.registry is None and "/" not in repository:
+            repository = f"library/{repository}"  # Docker Hub's official images
+        return not self.path or repository == self.path or repository.startswith(self.path + "/")
+
+    def __str__(self) -> str:
+        return self.host + ("/" + self.path if self.path else "")
+
+
+# host[:port][/path]: DNS labels (or `*` for one label), no trailing dot, lower case.
+_LABEL = r"(\*|[a-z0-9]([a-z0-9-]*[a-z0-9])?)"
+_REGISTRY_ENTRY = re.compile(rf"^{_LABEL}(\.{_LABEL})*(:[0-9]+)?(/.*)?$")
+REGISTRY_ENTRY_PATTERN = _REGISTRY_ENTRY.pattern
+
+
+def registry_rule(entry: str) -> RegistryRule:
+    """Parse an allowed-registries entry (`public.ecr.aws/`, `602401143452.dkr.ecr.*.amazonaws.com`,
+    `ghcr.io/acme`); ValueError when it is not a host - the old string-prefix form `602401143452.dkr.ecr.`
+    admitted `602401143452.dkr.ecr.attacker.example` and is refused."""
+    text = entry.strip()
+    if not _REGISTRY_ENTRY.match(text):
+        raise ValueError(
+            f"{json.dumps(entry)} is not a registry host: give host[:port][/path], where a `*` label matches one "
+            "DNS label (e.g. 602401143452.dkr.ecr.*.amazonaws.com)"
+        )
+    host, _, path = text.partition("/")
+    return RegistryRule(host, path.strip("/"))
+
+
 def image_pinned(obj: dict, allowed_registries: list[str] | None = None) -> list[Violation]:
-    """Every container image (init, regular, ephemeral) is pinned: a digest (`@sha256:...`), or else an
-    explicit tag other than `latest`. With `allowed_registries` (prefixes such as "public.ecr.aws/",
-    "123456789012.dkr.ecr.", "registry.k8s.io/"), the image must also start with one of them; an image
-    without a registry host is matched by its canonical name too ("nginx:1.27" is "docker.io/library/nginx:1.27").
-    Images not known yet (None during preview) are skipped.
+    """Every container image (init, regular, ephemeral) is a valid reference and pinned: a digest
+    (`@sha256:...`), or else an explicit tag other than `latest`. With `allowed_registries` (entries such as
+    "public.ecr.aws/", "602401143452.dkr.ecr.*.amazonaws.com", "registry.k8s.io/", "ghcr.io/acme"), the image's
+    parsed registry host must match an entry's host and its repository the entry's path, if any - compared as
+    parsed references, never as string prefixes. An image without a registry host is Docker Hub's
+    ("nginx:1.27" is docker.io/library/nginx:1.27). Images not known yet (None during preview) are skipped.
     """
-    prefixes = [p for p in (allowed_registries or []) if p]
+    rules = [registry_rule(p) for p in (allowed_registries or []) if p]
     found = []
     for prefix, _meta, spec in pod_templates(obj):
         for who, path, container in _containers(spec, ephemeral=True):
@@ -288,13 +350,24 @@ def image_pinned(obj: dict, allowed_registries: list[str] | None = None) -> list
             if not isinstance(image, str):
                 continue
             field = f"{prefix}{path}.image"
-            ref = parse_image(image.strip())
+            stripped = image.strip()
+            if not valid_reference(stripped):
+                found.append(
+                    Violation(
+                        IMAGE_PINNED,
+                        f"{who}: image {_shown(image)} is not a valid image reference "
+                        "([registry/]repository[:tag][@digest])",
+                        field,
+                    )
+                )
+                continue
+            ref = parse_image(stripped)
             if ref.digest is None:
                 if ref.tag is None:
                     found.append(
                         Violation(
                             IMAGE_PINNED,
-                            f"{who}: image {json.dumps(image)} has no tag (it means :latest); pin a version tag "
+                            f"{who}: image {_shown(image)} has no tag (it means :latest); pin a version tag "
                             "or a digest (@sha256:...)",
                             field,
                         )
@@ -303,21 +376,25 @@ def image_pinned(obj: dict, allowed_registries: list[str] | None = None) -> list
                     found.append(
                         Violation(
                             IMAGE_PINNED,
-                            f"{who}: image {json.dumps(image)} uses the mutable tag :latest; pin a version tag "
+                            f"{who}: image {_shown(image)} uses the mutable tag :latest; pin a version tag "
                             "or a digest (@sha256:...)",
                             field,
                         )
                     )
-            if prefixes and not any(image.startswith(p) or ref.canonical.startswith(p) for p in prefixes):
+            if rules and not any(rule.allows(ref) for rule in rules):
                 found.append(
                     Violation(
                         IMAGE_REGISTRY,
-                        f"{who}: image {json.dumps(image)} is not from an allowed registry; use one starting with "
-                        f"{', '.join(prefixes)}",
+                        f"{who}: image {_shown(image)} is not from an allowed registry ({ref.registry or 'docker.io'}"
+                        f"); use one of {', '.join(str(r) for r in rules)}",
                         field,
                     )
                 )
     return found
+
+
+def _shown(image: str) -> str:
+    return json.dumps(image if len(image) <= 200 else image[:197] + "...")
 
 
 # -------------------------------------------------------------------------------- load balancers

@@ -73,11 +73,11 @@ def test_lock_pull_plan_and_policy_on_the_expanded_chart(project, mirror_dir):
 
     plan = run(project, "plan", "prod", "--json", str(project / "p.json"))
     assert plan.returncode == 0, plan.stderr
-    assert "prod-addons-metrics-server: 11 objects rendered from demo-addon 0.1.0" in plan.stdout
+    assert "prod-addons-metrics-server: 12 objects rendered from demo-addon 0.1.0" in plan.stdout
     assert "prod-gitops-argocd: argo-cd" in plan.stdout and "not expanded" in plan.stdout
     doc = json.loads((project / "p.json").read_text())
     children = {r["name"]: r for r in doc["resources"] if r["parent"] == CHART}
-    assert len(children) == 11 and doc["summary"]["rendered"] == 11
+    assert len(children) == 12 and doc["summary"]["rendered"] == 12
     daemonset = children["prod-addons-metrics-server:kube-system/metrics-server-privileged"]
     assert daemonset["type"] == "kubernetes:apps/v1:DaemonSet"
     chart = next(r for r in doc["resources"] if r["urn"] == CHART)

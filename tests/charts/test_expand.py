@@ -68,6 +68,7 @@ def test_chart_v4_registers_what_the_provider_registers():
             "dev-addons-demo:apps/demo-listed",  # from a v1 List
             "dev-addons-demo:apps/demo",
             "dev-addons-demo:apps/demo-privileged",
+            "dev-addons-demo:apps/demo-http",
             "dev-addons-demo:apps/demo-widget",  # a custom resource, namespaced by its CRD
         ]
     )

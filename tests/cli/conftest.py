@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -96,6 +97,23 @@ class FakePulumi:
 
     def backend(self) -> dict[str, Any]:
         return json.loads((self.state / "backend.json").read_text())
+
+    def assert_no_process_left(self, timeout: float = 10.0) -> None:
+        """Every `pulumi` this fake ran has exited (a zombie waiting for init to reap it counts as gone)."""
+
+        def alive(pid: int) -> bool:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                return False
+            return state != "Z"
+
+        pids = {r["pid"] for r in self.records()}
+        assert pids, "the fake pulumi never ran"
+        deadline = time.monotonic() + timeout
+        while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in pids if alive(pid)], "a pulumi process outlived platformctl"
 
 
 class _StsHandler(BaseHTTPRequestHandler):

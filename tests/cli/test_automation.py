@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import stat
 from pathlib import Path
@@ -33,13 +34,15 @@ def test_preview_selects_the_stack_in_the_project_dir_and_streams_events(fake_pu
     assert "retention of 7 days is short" in result.stderr  # a warning diagnostic, as it arrived
 
 
-def test_preview_with_an_older_cli_reads_the_event_log_file(fake_pulumi, cli):
-    fake_pulumi.scenario(version="3.200.0")
+@pytest.mark.parametrize("version", ["3.205.0", "3.200.0"])
+def test_a_cli_older_than_the_minimum_is_refused_before_any_operation(fake_pulumi, cli, version):
+    """CLIs <= 3.205 deliver engine events through a file the Automation API tails, and lose them all after one
+    malformed line (platformctl.automation.MIN_PULUMI_VERSION says why 3.206.0)."""
+    fake_pulumi.scenario(version=version)
     result = cli("preview", "dev")
-    assert result.exit_code == 0, result.stderr
-    event_log = op_calls(fake_pulumi, "preview")[0]
-    assert not event_log[event_log.index("--event-log") + 1].startswith("tcp://")
-    assert "+15 create" in result.stdout
+    assert result.exit_code == errors.EXIT_NO_PULUMI
+    assert result.stderr.startswith(f"error: unsupported pulumi CLI {version}: platformctl needs 3.206.0 or newer")
+    assert fake_pulumi.commands() == ["version:"]
 
 
 def test_preview_creates_a_stack_missing_from_the_backend(fake_pulumi, cli):
@@ -354,6 +357,36 @@ def test_kubeconfig_tightens_an_existing_file(fake_pulumi, cli, tmp_path):
     path.chmod(0o644)
     assert cli("kubeconfig", "dev", "-o", str(path)).exit_code == 0
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("dangling", [False, True])
+def test_kubeconfig_refuses_to_write_through_a_symlink(fake_pulumi, cli, tmp_path, dangling):
+    target = tmp_path / "authorized_keys"
+    if not dangling:
+        target.write_text("precious\n")
+    link = tmp_path / "kubeconfig"
+    link.symlink_to(target)
+    result = cli("kubeconfig", "dev", "-o", str(link))
+    assert result.exit_code == errors.EXIT_USAGE
+    assert result.stderr.strip() == (
+        f"error: cannot write {link}: it is a symbolic link; platformctl does not follow it (give the link's target "
+        "path)"
+    )
+    assert link.is_symlink()
+    assert (target.read_text() == "precious\n") if not dangling else not target.exists()
+
+
+def test_write_private_never_follows_a_symlink_created_after_the_check(tmp_path, monkeypatch):
+    """O_NOFOLLOW closes the window between the is_symlink() check and the open."""
+    from platformctl import automation
+
+    target, link = tmp_path / "target", tmp_path / "link"
+    target.write_text("precious")
+    link.symlink_to(target)
+    monkeypatch.setattr(Path, "is_symlink", lambda self: False)
+    with pytest.raises(OSError) as info:
+        automation.write_private(link, "secret")
+    assert info.value.errno == errno.ELOOP and target.read_text() == "precious"
 
 
 def test_kubeconfig_missing_output(fake_pulumi, cli):

@@ -57,6 +57,13 @@ BAD_INPUTS: dict[str, list[list[str]]] = {
     "outputs": [["outputs"], ["outputs", "a/b/c/d"]],
     "kubeconfig": [["kubeconfig"], ["kubeconfig", "a/b/c/d"]],
     "stacks": [["stacks", "extra"]],
+    "addons": [["addons", "no-such-subcommand"]],
+    "addons check": [
+        ["addons", "check"],
+        ["addons", "check", "no-such-stack"],
+        ["addons", "check", "dev", "--write-config", "/tmp/x.yaml"],
+        ["addons", "check", "dev", "--all-addons", "--config-file", "/no/such/file.yaml"],
+    ],
     "charts": [["charts", "no-such-subcommand"]],
     "charts pull": [["charts", "pull", "--no-such-option"], ["charts", "pull", "no-such-chart"]],
     "charts lock": [["charts", "lock", "--no-such-option"], ["charts", "lock", "no-such-chart"]],

@@ -304,7 +304,7 @@ def test_yaml_syntax_errors_are_one_line(tmp_path):
     path.write_text("config:\n  platform:network: [unclosed\n")
     with pytest.raises(ConfigError) as info:
         load_stack_config("dev", path, project_dir=ROOT)
-    assert len(info.value.lines) == 1 and "is not valid YAML at line" in info.value.lines[0]
+    assert len(info.value.lines) == 1 and info.value.lines[0].startswith(f"{path}:3: is not valid YAML: ")
 
 
 def test_missing_stack_file_is_one_line(tmp_path):

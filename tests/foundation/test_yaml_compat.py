@@ -133,7 +133,6 @@ def test_quoted_scalars_stay_strings():
     assert load("a: 'true'\nb: \"0x1F\"\nc: '1.35'") == {"a": "true", "b": "0x1F", "c": "1.35"}
 
 
-@pytest.mark.xfail(strict=False, reason="needs #14's loader (duplicate keys are that issue's)")
 def test_a_duplicate_key_exits_2(tmp_path):
     """The Pulumi CLI's yaml.v3 refuses a mapping key defined twice ("mapping key ... already defined"); offline
     must too, naming the line, instead of silently keeping the last value."""

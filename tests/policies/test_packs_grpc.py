@@ -1,8 +1,9 @@
 """Both policy packs, started as the Pulumi engine starts them (`python -u policies/<pack>`, read the port) and
 driven over the Analyzer gRPC protocol: GetAnalyzerInfo, Configure, Analyze, AnalyzeStack.
 
-The packs start once for the module. A pack process remembers the Namespaces it has analysed (that is how the
-Pod Security level follows namespace labels), so every test uses its own namespace names and URNs.
+The packs start once for the session (tests/policies/conftest.py). A pack process remembers the Namespaces it has
+analysed (that is how the Pod Security level follows namespace labels), so every test uses its own namespace names
+and URNs.
 """
 
 from __future__ import annotations
@@ -24,24 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "policy"
 CASES = yaml.safe_load((FIXTURES / "aws_cases.yaml").read_text())["cases"]
 _ids = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def packs():
-    started = start_packs(find_packs(ROOT))
-    yield {p.name: p for p in started}
-    for p in started:
-        p.close()
-
-
-@pytest.fixture(scope="module")
-def aws(packs):
-    return packs[catalog.AWS_PACK]
-
-
-@pytest.fixture(scope="module")
-def k8s(packs):
-    return packs[catalog.KUBERNETES_PACK]
 
 
 def resource(type_: str, props: dict, name: str | None = None) -> Resource:

@@ -185,7 +185,7 @@ def test_unpinned_images_fail(image, says):
     assert says in found.message and f'"{image}"' in found.message
 
 
-REGISTRIES = ["public.ecr.aws/", "123456789012.dkr.ecr.", "registry.k8s.io/", "docker.io/library/"]
+REGISTRIES = ["public.ecr.aws/", "123456789012.dkr.ecr.*.amazonaws.com", "registry.k8s.io/", "docker.io/library/"]
 
 
 def test_allowed_registries():
@@ -202,7 +202,7 @@ def test_allowed_registries():
         (w.IMAGE_REGISTRY, "spec.template.spec.initContainers[0].image"),
         (w.IMAGE_REGISTRY, "spec.template.spec.containers[0].image"),
     ]
-    assert "use one starting with public.ecr.aws/, 123456789012.dkr.ecr." in found[1].message
+    assert "use one of public.ecr.aws, 123456789012.dkr.ecr.*.amazonaws.com, registry.k8s.io" in found[1].message
 
 
 def test_image_rules_cover_every_kind_and_ephemeral_containers():

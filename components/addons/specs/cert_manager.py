@@ -70,7 +70,8 @@ SPEC = AddonSpec(
     service_account=SERVICE_ACCOUNT,
     # Route 53 access only for the DNS-01 solver, so only with zones to solve in.
     role_when=lambda addons: bool(cert_manager_zones(addons)),
-    # The webhook (10250) is called by the API server.
-    own_namespace_ingress_ports=(10250,),
+    # The webhook (10250) is called by the API server; every component serves Prometheus metrics on 9402 (the
+    # chart's Services route there: found by `platformctl addons check` on the rendered chart).
+    own_namespace_ingress_ports=(10250, 9402),
     after_install=cluster_issuer,
 )

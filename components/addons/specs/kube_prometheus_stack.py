@@ -5,7 +5,17 @@ from components.addons.spec import AddonContext, AddonSpec, resources
 
 def values(ctx: AddonContext) -> dict:
     return {
-        "prometheusOperator": {"resources": resources("100m", "128Mi", "256Mi")},
+        "prometheusOperator": {
+            "resources": resources("100m", "128Mi", "256Mi"),
+            # The hook Jobs that create and patch the webhook's certificate (both read `patch.resources`).
+            "admissionWebhooks": {"patch": {"resources": resources("10m", "32Mi", "64Mi")}},
+        },
+        # Subcharts (chart 85.3.3: grafana, kube-state-metrics) leave their containers without resources.
+        "grafana": {
+            "resources": resources("100m", "256Mi", "512Mi"),
+            "sidecar": {"resources": resources("10m", "64Mi", "128Mi")},  # dashboards and datasources sidecars
+        },
+        "kube-state-metrics": {"resources": resources("50m", "128Mi", "256Mi")},
         "prometheus": {
             "prometheusSpec": {
                 "retention": "15d",

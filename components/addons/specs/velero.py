@@ -24,6 +24,14 @@ def values(ctx: AddonContext) -> dict:
                 "image": versions.VELERO_AWS_PLUGIN_IMAGE,
                 "imagePullPolicy": "IfNotPresent",
                 "volumeMounts": [{"mountPath": "/target", "name": "plugins"}],
+                # The velero namespace enforces Pod Security `restricted`; the chart gives the values' init
+                # containers nothing (found by `platformctl addons check`). It only copies the plugin binary.
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "capabilities": {"drop": ["ALL"]},
+                    "readOnlyRootFilesystem": True,
+                },
+                "resources": resources("10m", "32Mi", "64Mi"),
             }
         ],
         "configuration": {

@@ -15,8 +15,16 @@ the backend's stacks live in `$FAKE_PULUMI_STATE/backend.json`; the test's scena
       "locked": {"preview": 2},             # the first N runs of op[:stack] fail with the service's 409 conflict
       "delay": 0.0,                         # seconds between events (parallelism tests)
       "hang": {"up": 5},                    # after N events, wait for SIGINT (Ctrl-C tests)
-      "drain": 0.0                          # seconds the operations "in flight" take to finish after it
+      "drain": 0.0,                         # seconds the operations "in flight" take to finish after it
+      "long": {"up": 30},                   # a long operation: its events spread over that many seconds
+      "ignore_sigint": true,                # a stuck CLI: SIGINT is recorded and ignored (only SIGKILL ends it)
+      "crash": {"up": {"after": 3, "panic": "runtime error: ..."}},  # after N events a Go panic (exit 2), or
+                                            # {"after": N, "signal": "SIGSEGV"}: killed by that signal
+      "version_output": "v3.206.0",         # `pulumi version` prints this instead of v<version>
+      "slow": {"version": 30, "stack select": 30}  # these commands sleep that long first (timeouts)
     }
+
+Every operation writes its pid to `$FAKE_PULUMI_STATE/running` when it starts (so a test knows when to signal).
 
 Engine events come from recordings made with the real event schema (`make_recordings.py`: the JSON the CLI
 writes to `--event-log`, parsed by `pulumi.automation.events.EngineEvent.from_json`); `__STACK__` is replaced by
@@ -197,10 +205,27 @@ INTERRUPTS = 0
 
 def on_sigint(signum, frame) -> None:
     global INTERRUPTS
+    if SCENARIO.get("ignore_sigint"):
+        record(["<SIGINT ignored>"], "signals.jsonl")
+        return
     INTERRUPTS += 1
     if INTERRUPTS >= 2:  # the CLI's second Ctrl-C: terminate at once
         sys.stderr.write("error: operation terminated\n")
         os._exit(255)
+
+
+def crash(spec: dict) -> None:
+    """Die like a crashing Go binary: a panic with its goroutine dump (exit 2), or killed by a signal."""
+    sys.stdout.flush()
+    if "signal" in spec:
+        os.kill(os.getpid(), getattr(signal, spec["signal"]))
+        time.sleep(5)
+    reason = spec.get("panic", "runtime error: invalid memory address or nil pointer dereference")
+    sys.stderr.write(f"panic: {reason}\n")
+    sys.stderr.write("[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x1a2b3c]\n\n")
+    sys.stderr.write("goroutine 1 [running]:\ngithub.com/pulumi/pulumi/pkg/v3/engine.(*deployment).run(...)\n")
+    sys.stderr.flush()
+    os._exit(2)
 
 
 def replay(op: str, stack: str, args: list[str], *, mutating: bool) -> int:
@@ -215,11 +240,17 @@ def replay(op: str, stack: str, args: list[str], *, mutating: bool) -> int:
                 e["summaryEvent"]["PolicyPacks"] = {}
     sink = EventSink(flag(args, "--event-log"))
     delay = float(SCENARIO.get("delay", 0))
+    if op in SCENARIO.get("long", {}):
+        delay = float(SCENARIO["long"][op]) / max(1, len(events))
     hang_after = SCENARIO.get("hang", {}).get(op)
+    crash_spec = SCENARIO.get("crash", {}).get(op)
+    (STATE / "running").write_text(str(os.getpid()))
     print(f"{'Previewing' if not mutating else 'Updating'} ({stack}):")
     failed = False
     try:
         for i, event in enumerate(events):
+            if crash_spec is not None and i == crash_spec.get("after", 0):
+                crash(crash_spec)
             if hang_after is not None and i == hang_after:
                 (STATE / "hanging").write_text(str(os.getpid()))
                 while not INTERRUPTS:
@@ -241,7 +272,9 @@ def replay(op: str, stack: str, args: list[str], *, mutating: bool) -> int:
                 failed = True
             sink.emit(event)
             if delay:
-                time.sleep(delay)
+                end = time.monotonic() + delay
+                while time.monotonic() < end and not INTERRUPTS:
+                    time.sleep(min(0.05, delay))
     finally:
         sink.close()
     if failed:
@@ -328,8 +361,13 @@ def main(argv: list[str]) -> int:
     if not args:
         die("fake pulumi: no command", 2)
     cmd = args[0]
+    words = " ".join(a for a in args[:2] if not a.startswith("-"))
+    for slow, seconds in SCENARIO.get("slow", {}).items():
+        if words == slow or cmd == slow:
+            time.sleep(float(seconds))
     if cmd == "version":
-        print("v" + SCENARIO.get("version", "3.272.0"))
+        injected("version", "")
+        print(SCENARIO.get("version_output", "v" + SCENARIO.get("version", "3.272.0")))
         return 0
     if cmd == "whoami":
         print(json.dumps({"user": "tester", "url": "https://app.pulumi.com"}))
