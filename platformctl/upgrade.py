@@ -842,10 +842,13 @@ def insights_client(region: str) -> Any | None:
     """An EKS client, or None when no AWS credentials can be found (the insights are then skipped)."""
     import boto3
     import botocore.session
+    from botocore.config import Config
 
     if botocore.session.get_session().get_credentials() is None:
         return None
-    return boto3.session.Session(region_name=region).client("eks")
+    # Read-only and advisory: a slow or unreachable EKS API is one note, not a stuck upgrade.
+    config = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"})
+    return boto3.session.Session(region_name=region).client("eks", config=config)
 
 
 def upgrade_insights(eks: Any, cluster: str, target: str, report: Preflight) -> None:

@@ -83,17 +83,12 @@ def _body(
     from platformctl import upgrade as u
     from platformctl.automation import parse_stack
     from platformctl.cli import fail
-    from platformctl.errors import stack_not_found
     from platformctl.paths import project_root
 
     project = project_root()
     ref = parse_stack(stack, project)
     path = project / f"Pulumi.{ref.short}.yaml"
-    if not path.is_file():
-        from platformctl.automation import local_stacks
-
-        raise stack_not_found(ref.name, local_stacks(project))
-    try:
+    try:  # a missing file is a config error (exit 2), as for `platformctl plan`
         cfg, _ = validate_file(path, ref.short, project)
     except ConfigError as exc:
         raise fail(exc.lines, EXIT_USAGE) from None
@@ -171,8 +166,8 @@ def _live(ref, cfg, up, text: str, path: Path, project: Path, *, yes: bool, poli
     from rich.console import Console
 
     from platformctl import upgrade as u
-    from platformctl.cli import _interactive, _prepare, _report, _run, fail
-    from platformctl.errors import EXIT_INTERRUPTED
+    from platformctl.cli import _confirm, _interactive, _prepare, _report, _run, fail
+    from platformctl.errors import EXIT_INTERRUPTED, PlatformError
     from platformctl.progress import NO_CHANGE_OPS, approval_lines, print_approval
 
     if cfg.production and not yes and not _interactive():
@@ -223,60 +218,71 @@ def _live(ref, cfg, up, text: str, path: Path, project: Path, *, yes: bool, poli
                 if kind == "preview"
                 else f"error: {step.label} failed while applying (some changes may be in place)"
             )
-            stop(step, [why], EXIT_INTERRUPTED if p.status == "cancelled" else (code or EXIT_FAIL))
+            stop(step, [why], code or (EXIT_INTERRUPTED if p.status == "cancelled" else EXIT_FAIL))
         return p
 
     total = len(steps)
-    for number, (step, new_text) in enumerate(steps, 1):
-        _echo("")
-        _echo(f"[{number}/{total}] {step.label}: {u.stage_edit(step, up)}")
-        path.write_text(new_text)
-        message = f"platformctl upgrade {ref.short} {up.source} -> {up.target}: {step.key} ({step.title})"
-        p = run(step, "preview", message)
-        outside = [c for c in p.changes if c.op not in NO_CHANGE_OPS and not u.in_scope(step, c.urn)]
-        if outside:
-            stop(
-                step,
-                [
-                    f"error: the preview of {step.label} changes {len(outside)} resource(s) outside that stage, so it "
-                    "is not applied (pending changes of the stack, or a chart rendering differently on the new "
-                    "control plane):",
-                    *[f"  {c.op} {c.urn}" for c in outside[:20]],
-                    f"inspect them with `platformctl preview {ref.name}` and apply them with `platformctl up "
-                    f"{ref.name}` (the stack file is back at the last completed stage), then resume",
-                ],
-                EXIT_FAIL,
-            )
-        print_approval(err, f"{step.label} changes {ref.name} ({p.changed}):", approval_lines(p.changes, environment))
-        if (
-            cfg.production
-            and not yes
-            and not typer.confirm(f"Apply {step.label} to {ref.name}?", default=False, err=True)
-        ):
-            stop(step, ["aborted: this stage was not applied"], EXIT_FAIL)
-        run(step, "up", message, {ref.name: p.total})
-        if commit:
-            result = _git(
-                project,
-                "commit",
-                "--quiet",
-                "--only",
-                "-m",
-                f"upgrade {ref.short} to Kubernetes {up.target}: {step.label}",
-                "--",
-                path.name,
-            )
-            if result.returncode != 0:  # applied: the file keeps this step's edit, git does not have it yet
-                why = ((result.stderr or result.stdout).strip().splitlines() or ["git failed"])[-1]
-                _echo(f"error: {step.label} was applied but committing {path.name} failed: {why}", err=True)
-                _echo(
-                    f"{path.name} shows it applied: commit it yourself, then resume with: {up.resume_command()}",
-                    err=True,
+    unapplied = False  # the stack file holds a step that is not applied (yet): any exit puts it back
+    try:
+        for number, (step, new_text) in enumerate(steps, 1):
+            _echo("")
+            _echo(f"[{number}/{total}] {step.label}: {u.stage_edit(step, up)}")
+            path.write_text(new_text)
+            unapplied = True
+            message = f"platformctl upgrade {ref.short} {up.source} -> {up.target}: {step.key} ({step.title})"
+            p = run(step, "preview", message)
+            outside = [c for c in p.changes if c.op not in NO_CHANGE_OPS and not u.in_scope(step, c.urn)]
+            if outside:
+                stop(
+                    step,
+                    [
+                        f"error: the preview of {step.label} changes {len(outside)} resource(s) outside that stage, "
+                        "so it is not applied (pending changes of the stack, or a chart rendering differently on the "
+                        "new control plane):",
+                        *[f"  {c.op} {c.urn}" for c in outside[:20]],
+                        f"inspect them with `platformctl preview {ref.name}` and apply them with `platformctl up "
+                        f"{ref.name}` (the stack file is back at the last completed stage), then resume",
+                    ],
+                    EXIT_FAIL,
                 )
-                raise typer.Exit(EXIT_FAIL)
-        last_good = new_text
-        up.done.append(step)
-        up.remaining.remove(step)
-        _echo(f"done: {step.label}" + (" (committed)" if commit else ""))
+            print_approval(
+                err, f"{step.label} changes {ref.name} ({p.changed}):", approval_lines(p.changes, environment)
+            )
+            if cfg.production and not yes:
+                try:
+                    approved = _confirm(f"Apply {step.label} to {ref.name}?")
+                except PlatformError:  # no answer (end of input)
+                    approved = False
+                if not approved:
+                    stop(step, ["aborted: this stage was not applied"], EXIT_FAIL)
+            run(step, "up", message, {ref.name: p.total})
+            unapplied = False
+            if commit:
+                result = _git(
+                    project,
+                    "commit",
+                    "--quiet",
+                    "--only",
+                    "-m",
+                    f"upgrade {ref.short} to Kubernetes {up.target}: {step.label}",
+                    "--",
+                    path.name,
+                )
+                if result.returncode != 0:  # applied: the file keeps this step's edit, git does not have it yet
+                    why = ((result.stderr or result.stdout).strip().splitlines() or ["git failed"])[-1]
+                    _echo(f"error: {step.label} was applied but committing {path.name} failed: {why}", err=True)
+                    _echo(
+                        f"{path.name} shows it applied: commit it yourself, then resume with: {up.resume_command()}",
+                        err=True,
+                    )
+                    raise typer.Exit(EXIT_FAIL)
+            last_good = new_text
+            up.done.append(step)
+            up.remaining.remove(step)
+            _echo(f"done: {step.label}" + (" (committed)" if commit else ""))
+    except BaseException:  # SIGTERM/SIGHUP, Ctrl-C at a prompt, an unexpected error: never leave a step's edit behind
+        if unapplied:
+            path.write_text(last_good)
+        raise
     _echo("")
     _echo(f"upgrade complete: {ref.name} runs Kubernetes {up.target} in every layer")

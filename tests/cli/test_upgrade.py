@@ -247,3 +247,42 @@ def test_upgrade_insights_that_cannot_be_read_are_one_note():
         "(ResourceNotFoundException) when calling the ListInsights operation: No cluster found for name: "
         "eks-platform-prod.)"
     ]
+
+
+# ------------------------------------------------------------------------------------------------ signals
+
+
+def test_sigterm_during_a_stage_puts_the_stack_file_back_and_prints_the_resume_command(fake_pulumi, project):
+    """The real entry point in a subprocess (a signal cannot reach CliRunner), with the real pre-flight."""
+    import os
+    import signal
+    import sys
+    import time
+
+    fake_pulumi.scenario(recordings=RECORDINGS, long={"up": 60})
+    original = (project / "Pulumi.prod.yaml").read_text()
+    # The fake STS's credentials also reach EKS Upgrade Insights: EKS answers from a closed local port (one note).
+    env = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL_EKS": "http://127.0.0.1:9"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "platformctl.cli", "upgrade", "prod", "--to", "1.36", "--yes"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not any(argv and argv[0] == "up" for argv in fake_pulumi.calls()):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "stage 1's update never started"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "completed: no stage" in err
+    assert "Resume with: platformctl upgrade prod --to 1.36 --resume" in err
+    assert (project / "Pulumi.prod.yaml").read_text() == original
+    assert status(project) == ""
+    fake_pulumi.assert_no_process_left()
