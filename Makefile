@@ -14,9 +14,9 @@ export UV_COMPILE_BYTECODE := 1
 # Trust the system's certificate store (as pip does), so corporate/CI TLS proxies work.
 export UV_NATIVE_TLS ?= 1
 
-.PHONY: plan test lint unit bench policy diagram venv clean help
+.PHONY: plan test lint unit bench policy diagram docs venv clean help
 help:
-	@echo "make plan [STACK=dev] | make test | make bench | make policy [STACK=dev] | make diagram | make clean"
+	@echo "make plan [STACK=dev] | make test | make bench | make policy [STACK=dev] | make diagram | make docs | make clean"
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@if ! command -v uv >/dev/null 2>&1 && [ ! -x $(BIN)/uv ]; then \
@@ -48,6 +48,13 @@ bench: venv
 
 diagram: venv
 	$(BIN)/python -m platformctl.docs README.md
+
+# The documentation site (MkDocs, Material): regenerate the configuration reference and the diagram, then build
+# strictly (a broken link, an unlisted page or a stale generated page fails).
+docs: venv
+	$(BIN)/python -m platformctl.config_reference
+	$(BIN)/python -m platformctl.docs README.md
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -338,11 +338,15 @@ def with_every_addon(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[st
     from pydantic.alias_generators import to_camel
 
     from components.addons.catalog import CATALOG
+    from components.config.gitops import GITOPS_ADDONS
 
     out = copy.deepcopy(dict(values))
     addons = dict(out.get("platform:addons") or {})
     karpenter_on = bool((out.get("platform:karpenter") or {}).get("enabled"))
-    gitops_addons = list((out.get("platform:gitops") or {}).get("addons") or [])
+    gitops = out.get("platform:gitops") or {}
+    gitops_addons = list(gitops.get("addons") or [])
+    if gitops.get("enabled", True):  # Argo CD installs these with GitOps on (platform/bootstrap/addons/)
+        gitops_addons += [a for a in GITOPS_ADDONS if a not in gitops_addons]
     notes = []
     for name in CATALOG:
         if name == "cluster-autoscaler" and karpenter_on:

@@ -130,6 +130,7 @@ def plan(
     ] = None,
     config_file: ConfigFileOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the one-line summary.")] = False,
+    types: Annotated[bool, typer.Option("--types", help="Also count the resources per type.")] = False,
     bootstrap: BootstrapOpt = False,
 ) -> None:
     """Run the stack's program offline under Pulumi's mocks and summarise what it would create.
@@ -156,7 +157,7 @@ def plan(
     from platformctl.render import print_plan_summary
 
     # With JSON or Mermaid on stdout, the summary goes to stderr: stdout holds that document and nothing else.
-    print_plan_summary(result, elapsed, quiet=quiet, stderr=_is_stdout(json_path) or _is_stdout(graph))
+    print_plan_summary(result, elapsed, quiet=quiet, stderr=_is_stdout(json_path) or _is_stdout(graph), types=types)
     warning = unreachable_warning(result)
     if warning:
         typer.echo(warning, err=True)

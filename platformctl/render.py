@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from components.chart_cache import UNVERIFIED_WARNING
@@ -11,7 +10,9 @@ if TYPE_CHECKING:
     from platformctl.plan import Plan
 
 
-def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False, stderr: bool = False) -> None:
+def print_plan_summary(
+    plan: Plan, elapsed: float, quiet: bool = False, stderr: bool = False, types: bool = False
+) -> None:
     from rich.console import Console
 
     from platformctl.tables import print_rows
@@ -34,23 +35,28 @@ def print_plan_summary(plan: Plan, elapsed: float, quiet: bool = False, stderr: 
             console.print(f"[yellow]{e.line()}[/]", soft_wrap=True)
         _print_warnings(console, warnings)
         return
-    protected = Counter(plan.by_urn[u].component for u in summary["protected"])
-    print_rows(
-        console,
-        "Resources per component",
-        ("component", "resources", "protected"),
-        [(comp, str(count), str(protected.get(comp, 0) or "")) for comp, count in summary["byComponent"].items()],
-        justify={1: "right", 2: "right"},
-    )
+    from rich.text import Text
+
+    from platformctl.summary import component_summaries
+
+    console.print("[bold]Components[/] (what matters in each, and the resources it declares)")
+    for c in component_summaries(plan):
+        counts = f"{c.resources} resource{'s' if c.resources != 1 else ''}"
+        counts += f", {c.rendered} rendered from Helm charts" if c.rendered else ""
+        counts += f", {c.protected} protected" if c.protected else ""
+        console.print(Text("  ") + Text(c.name, style="bold") + Text(f"  {counts}", style="dim"))
+        for line in c.settings:
+            console.print(Text(f"      {line}"), soft_wrap=True)
     console.print()
-    print_rows(
-        console,
-        "Resources per type",
-        ("type", "count"),
-        [(typ, str(count)) for typ, count in sorted(summary["byType"].items(), key=lambda kv: (-kv[1], kv[0]))],
-        justify={1: "right"},
-    )
-    console.print()
+    if types:
+        print_rows(
+            console,
+            "Resources per type",
+            ("type", "count"),
+            [(typ, str(count)) for typ, count in sorted(summary["byType"].items(), key=lambda kv: (-kv[1], kv[0]))],
+            justify={1: "right"},
+        )
+        console.print()
     if plan.expansions:
         console.print("[bold]Helm charts[/]")
         for e in sorted(plan.expansions, key=lambda e: (e.status == "expanded", e.name)):

@@ -167,3 +167,17 @@ def test_unknown_addon_exits_2_from_the_cli(plan_with_edited_config):
     assert lines == [
         "platform:addons.externalDNS: unknown add-on; did you mean 'externalDns'? (got {\"enabled\": true})"
     ]
+
+
+def test_an_argo_cd_managed_add_on_enabled_in_pulumi_with_gitops_on_is_a_config_error(plan_with_edited_config):
+    """With GitOps on, Argo CD installs argo-rollouts wherever the cluster Secret enables it: a Pulumi install would
+    enable it too, and the cluster would get two copies (exit 2, naming the key), even when platform:gitops.addons
+    does not list it."""
+
+    def edit(config):
+        config["platform:gitops"]["addons"] = []
+        config["platform:addons"]["argoRollouts"] = {"enabled": True}
+
+    code, lines = plan_with_edited_config("prod", edit)
+    assert code == 2
+    assert lines[0].startswith("platform:addons.argoRollouts.enabled: with GitOps on, Argo CD installs argo-rollouts")

@@ -68,6 +68,7 @@ class CorednsSettings(AddonSettings):
 class ExternalDnsSettings(AddonSettings):
     # The Route 53 zones external-dns may write to (its IAM policy is limited to them).
     hosted_zone_ids: list[str] = Field(default_factory=list)
+    # Only records under these domains are managed; empty: every domain of the zones.
     domain_filters: list[str] = Field(default_factory=list)
     # Unset: `sync` (deletes records it owns) outside production, `upsert-only` in production.
     policy: Literal["sync", "upsert-only"] | None = None
@@ -88,6 +89,7 @@ class CertManagerSettings(AddonSettings):
     hosted_zone_ids: list[str] | None = None
     # With an email (and zones), a Let's Encrypt ClusterIssuer `letsencrypt-dns01` is declared.
     acme_email: str | None = None
+    # Let's Encrypt's production or staging (untrusted, high limits) endpoint.
     acme_environment: Literal["production", "staging"] = "production"
 
     _zones = field_validator("hosted_zone_ids")(classmethod(lambda cls, v: _zone_ids(v)))
@@ -255,6 +257,21 @@ def addon_problems(cfg: Any) -> list[Problem]:
             )
         )
     gitops = _section(cfg, "gitops")
+    listed = set(getattr(gitops, "addons", None) or [])
+    if getattr(gitops, "enabled", False):
+        from .gitops import GITOPS_ADDONS
+
+        for name in GITOPS_ADDONS:
+            if name not in listed and name in CATALOG and is_enabled(name, addons, production):
+                out.append(
+                    Problem(
+                        f"{SECTION}.{addon_key(name)}.enabled",
+                        f"with GitOps on, Argo CD installs {name} (platform/bootstrap/addons/) on every cluster whose "
+                        "Secret says it is enabled, which Pulumi's install would say too: two copies would fight; "
+                        f"list it in platform:gitops.addons instead",
+                        True,
+                    )
+                )
     for i, name in enumerate(getattr(gitops, "addons", None) or []):
         if name in CATALOG and is_enabled(name, addons, production):
             out.append(

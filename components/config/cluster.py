@@ -31,6 +31,7 @@ def role_arn(value: str) -> str:
 class Endpoint(Model):
     # Private access is always on: nodes and add-ons talk to the API server inside the VPC.
     public_access: bool = False
+    # With publicAccess: the CIDRs allowed to reach the public endpoint (never 0.0.0.0/0 in production).
     public_access_cidrs: list[str] = Field(default_factory=list)
 
     @field_validator("public_access_cidrs")
@@ -48,8 +49,11 @@ class Endpoint(Model):
 class TeamAccess(Model):
     """A team's IAM role: `edit` (AmazonEKSEditPolicy) in the team's namespaces only."""
 
+    # The team's name: its Kubernetes group is team:<name> (platform/teams binds it in its namespaces).
     name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=40)]
+    # The team's IAM role: an EKS access entry with AmazonEKSEditPolicy scoped to its namespaces.
     role_arn: str
+    # The team's namespaces (several allowed; never a reserved or another team's namespace).
     namespaces: Annotated[list[Annotated[str, Field(pattern=NAMESPACE, max_length=63)]], Field(min_length=1)]
 
     _role = field_validator("role_arn")(classmethod(lambda cls, v: role_arn(v)))
@@ -103,18 +107,23 @@ class DataPlane(Model):
 
 
 class ClusterConfig(Model):
-    # The control plane's Kubernetes minor (and every layer's, unless `dataPlane` holds one back).
+    # Kubernetes minor version of the control plane (one EKS supports; quote it: "1.35"); every layer's too, unless
+    # `dataPlane` holds one back during `platformctl upgrade`.
     version: Minor = DEFAULT_KUBERNETES_VERSION
     endpoint: Endpoint = Field(default_factory=Endpoint)
+    # EKS deletion protection: the cluster cannot be deleted until it is turned off (required in production).
     deletion_protection: bool = False
+    # Days the control-plane logs (all five types, KMS-encrypted) are kept.
     log_retention_days: Literal[
         7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
     ] = 30
+    # The range Kubernetes Services get their cluster IPs from (must not overlap the VPC).
     service_ipv4_cidr: str = "172.20.0.0/16"
     # STANDARD: when the version leaves standard support EKS upgrades the cluster. EXTENDED keeps it on paid
     # extended support (pulumi-eks's default, hence set explicitly).
     upgrade_policy: Literal["STANDARD", "EXTENDED"] = "STANDARD"
     access: Access = Field(default_factory=Access)
+    # Layers held at the previous minor while `platformctl upgrade` runs (written and removed by it).
     data_plane: DataPlane = Field(default_factory=DataPlane)
 
     @property

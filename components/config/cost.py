@@ -30,9 +30,13 @@ class CostConfig(Model):
     # CloudWatch Logs ingestion, GB per month: control-plane logs (the audit log dominates), container logs per node
     # (aws-for-fluent-bit), Container Insights performance logs per node, VPC flow logs, and each database log group.
     control_plane_log_gb_per_month: NonNegative = 20
+    # Container logs (aws-for-fluent-bit) ingested per node and month, GB.
     container_log_gb_per_node_month: NonNegative = 5
+    # Container Insights performance logs ingested per node and month, GB.
     container_insights_gb_per_node_month: NonNegative = 1
+    # VPC flow logs ingested per month, GB.
     flow_log_gb_per_month: NonNegative = 10
+    # Each database log group's ingestion per month, GB.
     database_log_gb_per_month: NonNegative = 1
     # Stored log bytes as a fraction of ingested bytes (CloudWatch Logs bills archived data after compression;
     # 1.0 assumes none: an upper bound). The stored volume is the steady state once a log group's retention is full.

@@ -36,10 +36,13 @@ OIDC_PROVIDER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token
 class DatabaseConfig(Model):
     """The reference API's PostgreSQL: RDS for PostgreSQL, or Aurora PostgreSQL with `aurora: true`."""
 
+    # The engine (PostgreSQL only).
     engine: Literal["postgres"] = "postgres"
     # Exact version, minor included (checked against components/versions.py for the chosen engine).
     engine_version: str = DEFAULT_POSTGRES_VERSION
+    # Aurora PostgreSQL (a cluster) instead of a single RDS instance.
     aurora: bool = False
+    # DB instance class, e.g. db.m7g.large.
     instance_class: Annotated[str, Field(pattern=r"^db\.[a-z0-9-]+\.[a-z0-9]+$")] = "db.t4g.medium"
     # gp3 storage in GiB (single instance only; Aurora storage grows by itself).
     allocated_storage: Annotated[int, Field(ge=20, le=65536)] = 20
@@ -47,13 +50,17 @@ class DatabaseConfig(Model):
     max_allocated_storage: Annotated[int, Field(ge=21, le=65536)] | None = None
     # A standby in another AZ (single instance), or a second instance (Aurora). Required in production.
     multi_az: bool = False
+    # Days of automated backups (point-in-time recovery); production needs 7 or more.
     backup_retention_days: Annotated[int, Field(ge=MIN_BACKUP_RETENTION_DAYS, le=35)] = MIN_BACKUP_RETENTION_DAYS
+    # The database created for the reference API.
     database_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "app"
+    # The master user; its password is managed by RDS in Secrets Manager (KMS-encrypted).
     master_username: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "platform_admin"
     # Statements slower than this are logged (log_min_duration_statement); 0 logs every statement.
     slow_query_log_ms: Annotated[int, Field(ge=0, le=3_600_000)] = 500
     # Retention of the exported PostgreSQL logs in CloudWatch.
     log_retention_days: LOG_RETENTION_DAYS = 30  # type: ignore[valid-type]
+    # Performance Insights retention: 7 (free tier) or a multiple of 31 up to 731.
     performance_insights_retention_days: int = 7
 
     @field_validator("master_username")
@@ -74,11 +81,13 @@ class DatabaseConfig(Model):
 class RegistriesConfig(Model):
     """One ECR repository per application, named `<environment>/<app>`."""
 
+    # One ECR repository per app (immutable tags, scan on push, KMS).
     apps: Annotated[list[Annotated[str, Field(pattern=APP_NAME, max_length=64)]], Field(min_length=1)] = Field(
         default_factory=lambda: ["frontend", "api"]
     )
     # Lifecycle: keep this many tagged images (releases), expire untagged ones after this many days.
     keep_tagged_releases: Annotated[int, Field(ge=1, le=1000)] = 30
+    # Untagged images expire after this many days.
     expire_untagged_days: Annotated[int, Field(ge=1, le=365)] = 7
 
     @field_validator("apps")
@@ -93,7 +102,9 @@ class RegistriesConfig(Model):
 class BuildAccessConfig(Model):
     """GitHub Actions OIDC: workflows of one repository, on the listed branches only, may push images."""
 
+    # owner/name of the repository whose workflows may push images.
     github_repository: str
+    # Branches whose workflows may push (the OIDC subject is scoped to them).
     branches: Annotated[list[str], Field(min_length=1)] = Field(default_factory=lambda: ["main"])
     # The account's GitHub OIDC provider when it already exists (there is one per account, shared by stacks);
     # when left out, this stack creates it.

@@ -28,9 +28,12 @@ WORKFLOW_NAME = r"^[A-Za-z0-9][\w .-]{0,99}$"
 
 
 class DeployRunnerConfig(Model):
+    # A CodeBuild-hosted GitHub Actions runner in the private subnets, for jobs that must reach the cluster's private
+    # API.
     enabled: bool = False
     # owner/name of the repository whose workflows run on it.
     github_repository: str | None = None
+    # The account's GitHub App connection (AWS CodeConnections), created once in the console; no token is stored.
     connection_arn: str | None = None
     # The role deploy jobs assume through GitHub's OIDC provider (environment-scoped trust, kept outside this
     # stack): it gets the cluster's deployer access entry (AmazonEKSClusterAdminPolicy).
@@ -42,6 +45,7 @@ class DeployRunnerConfig(Model):
     workflows: Annotated[list[Annotated[str, Field(pattern=WORKFLOW_NAME)]], Field(min_length=1)] = Field(
         default_factory=lambda: ["deploy", "drift"]
     )
+    # CodeBuild compute size of the runner.
     compute_type: Literal["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"] = (
         "BUILD_GENERAL1_MEDIUM"
     )
@@ -49,6 +53,7 @@ class DeployRunnerConfig(Model):
     image: Literal["aws/codebuild/amazonlinux-x86_64-standard:5.0"] = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
     # A job longer than this is stopped (CodeBuild build timeout).
     timeout_minutes: Annotated[int, Field(ge=5, le=2160)] = 120
+    # Days the runner's build logs (KMS-encrypted) are kept.
     log_retention_days: LOG_RETENTION_DAYS = 90  # type: ignore[valid-type]
 
     @field_validator("github_repository")

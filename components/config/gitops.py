@@ -37,10 +37,13 @@ class Sso(Model):
 
     # Shown on the login button.
     name: Annotated[str, Field(min_length=1, max_length=40)] = "SSO"
+    # The OIDC issuer's https:// URL (e.g. your IdP's).
     issuer: str
+    # The OIDC client ID registered for Argo CD.
     client_id: Annotated[str, Field(min_length=1, max_length=256)]
     # Groups (the token's `groups` claim) mapped to Argo CD's built-in roles.
     admin_groups: Annotated[list[str], Field(min_length=1)]
+    # IdP groups that get Argo CD's read-only role.
     read_only_groups: list[str] = Field(default_factory=list)
 
     @field_validator("issuer")
@@ -60,6 +63,8 @@ class Sso(Model):
 
 
 class GitOpsConfig(Model):
+    # Argo CD, bootstrapped with an app-of-apps Application on platform/ (GitOps Bridge metadata in its cluster
+    # Secret).
     enabled: bool = True
     # The repository Argo CD syncs (this one): https://host/org/repo(.git) or git@host:org/repo.git.
     repo_url: str = "https://github.com/example-org/eks-platform.git"

@@ -39,9 +39,13 @@ class Limits(Model):
     offers may be limited (the NodePool's `spec.limits` is a resource list): besides cpu and memory, the GPUs
     (`nvidia.com/gpu`) and Neuron devices (`aws.amazon.com/neuron`) of an accelerator pool."""
 
+    # Total vCPUs the NodePool may provision (a Kubernetes quantity).
     cpu: int | str
+    # Total memory the NodePool may provision (a Kubernetes quantity, e.g. 800Gi).
     memory: str
+    # Total NVIDIA GPUs (accelerator: nvidia pools).
     nvidia_gpu: int | None = Field(default=None, alias="nvidia.com/gpu", ge=1)
+    # Total Neuron devices (accelerator: neuron pools).
     aws_neuron: int | None = Field(default=None, alias="aws.amazon.com/neuron", ge=1)
 
     _cpu = field_validator("cpu")(classmethod(lambda cls, v: _quantity(v)))
@@ -78,9 +82,13 @@ class DisruptionBudget(Model):
     nodes are disrupted at once, for the listed `reasons` (default: every reason), while its `schedule` is active
     (default: always). Karpenter uses the most restrictive active budget."""
 
+    # The most nodes of the pool disrupted at once: a count (1) or a percentage of its nodes (10%).
     nodes: int | str
+    # The disruptions it limits (Underutilized, Empty, Drifted); unset: all of them.
     reasons: list[Literal["Underutilized", "Empty", "Drifted"]] | None = None
+    # When it is active: a cron schedule ("0 9 * * mon-fri", @daily); unset: always. Needs `duration`.
     schedule: str | None = None
+    # How long it stays active after each schedule hit (8h, 1h30m). Needs `schedule`.
     duration: str | None = None
 
     @field_validator("nodes")
@@ -118,17 +126,20 @@ class DisruptionBudget(Model):
         return out
 
 
-def default_budgets() -> list[DisruptionBudget]:
+def default_budgets() -> list[dict[str, str]]:
     """Karpenter's own default (its CRD defaults `budgets` to one budget of 10%), written out so every plan, policy
-    and `platformctl upgrade` sees what the cluster will do."""
-    return [DisruptionBudget(nodes="10%")]
+    and `platformctl upgrade` sees what the cluster will do (validated into a DisruptionBudget like any value)."""
+    return [{"nodes": "10%"}]
 
 
 class KarpenterNodePool(Model):
+    # The NodePool's name.
     name: Annotated[str, Field(pattern=K8S_NAME, max_length=63)]
+    # Capacity Karpenter may buy: on-demand, spot and/or reserved (capacity reservations).
     capacity_types: Annotated[list[Literal["on-demand", "spot", "reserved"]], Field(min_length=1)] = Field(
         default_factory=lambda: ["on-demand"]
     )
+    # CPU architectures allowed (arm64: Graviton).
     architectures: Annotated[list[Literal["amd64", "arm64"]], Field(min_length=1)] = Field(
         default_factory=lambda: ["amd64"]
     )
@@ -138,16 +149,22 @@ class KarpenterNodePool(Model):
     instance_families: list[str] = Field(default_factory=list)
     # Only instance generations >= this (e.g. 6 excludes m5); unset: any.
     min_generation: Annotated[int, Field(ge=1, le=20)] | None = None
+    # The most this NodePool may provision in total.
     limits: Limits
+    # When Karpenter may remove or replace nodes to pack pods tighter.
     consolidation_policy: Literal["WhenEmpty", "WhenEmptyOrUnderutilized"] = "WhenEmptyOrUnderutilized"
+    # How long a node must stay empty or underutilized before consolidation (a duration).
     consolidate_after: str = "1m"
-    # How many of its nodes Karpenter may disrupt at once (consolidation, drift, emptiness); see DisruptionBudget.
+    # How many of its nodes Karpenter may disrupt at once (consolidation, drift, emptiness); the most restrictive
+    # active budget applies.
     disruption_budgets: Annotated[list[DisruptionBudget], Field(min_length=1, max_length=50)] = Field(
         default_factory=default_budgets
     )
     # Nodes are replaced after this long (fresh AMIs, no drift); Never keeps them.
     expire_after: str = "720h"
+    # Taints on the NodePool's nodes (pods must tolerate them).
     taints: list[Taint] = Field(default_factory=list)
+    # Kubernetes labels on the NodePool's nodes.
     labels: dict[str, str] = Field(default_factory=dict)
     # Higher weight is tried first when several NodePools fit a pod.
     weight: Annotated[int, Field(ge=1, le=100)] | None = None
@@ -175,12 +192,14 @@ class KarpenterNodePool(Model):
 
 
 class KarpenterConfig(Model):
+    # Karpenter autoscales nodes (its controller on the system pool, an interruption queue, its NodePools).
     enabled: bool = False
     # The EC2NodeClass AMI: `al2023@v<YYYYMMDD>` pins an EKS AMI release (required in production);
     # `al2023@latest` follows new AMIs (nodes drift and are replaced when one is published).
     ami_selector_alias: str = "al2023@latest"
     # Root (AL2023) or data (Bottlerocket) volume size in GiB: encrypted gp3 with the nodes' KMS key.
     volume_size: Annotated[int, Field(ge=20, le=16384)] = 50
+    # Karpenter NodePools (all share one EC2NodeClass).
     node_pools: list[KarpenterNodePool] = Field(default_factory=list)
 
     @field_validator("ami_selector_alias")

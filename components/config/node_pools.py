@@ -34,8 +34,11 @@ _ALLOWED_LABEL_DOMAINS = ("node.kubernetes.io", "node-restriction.kubernetes.io"
 
 
 class Taint(Model):
+    # Taint key (a Kubernetes label key).
     key: str
+    # Taint value (may be empty).
     value: str = ""
+    # What the taint does to pods that do not tolerate it.
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
     @field_validator("key")
@@ -47,12 +50,19 @@ class Taint(Model):
 
 
 class NodePool(Model):
+    # Pool name (a `system` pool is required; it runs the cluster-critical add-ons).
     name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=32)]
+    # On-demand or Spot instances.
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    # EC2 instance types the managed node group may launch (on-demand: in this order of preference).
     instance_types: Annotated[list[str], Field(min_length=1)]
+    # Fewest nodes.
     min_size: Annotated[int, Field(ge=0, le=1000)]
+    # Nodes at creation; afterwards autoscaling (or an operator) owns the number: Pulumi ignores its drift.
     desired_size: Annotated[int, Field(ge=0, le=1000)]
+    # Most nodes.
     max_size: Annotated[int, Field(ge=1, le=1000)]
+    # Kubernetes labels on the nodes (eks-platform/pool is added).
     labels: dict[str, str] = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
     # The EKS API's AMI types (GPU/Neuron: components/config/accelerators.py).
@@ -65,7 +75,9 @@ class NodePool(Model):
         "BOTTLEROCKET_x86_64",
         "BOTTLEROCKET_ARM_64",
     ] = "AL2023_x86_64_STANDARD"
+    # Root volume size in GiB: encrypted gp3 with the nodes' KMS key.
     disk_size: Annotated[int, Field(ge=20, le=16384)] = 50
+    # Nodes replaced at once during an update (the node group's update config).
     max_unavailable: Annotated[int, Field(ge=1, le=100)] = 1
 
     @field_validator("instance_types")

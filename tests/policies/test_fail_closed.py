@@ -280,3 +280,21 @@ def test_tags_that_are_not_a_map_are_reported(aws, tags):
     full = {"environment": "prod", "team": "platform", "cost-center": "CC-1", "managed-by": "pulumi"}
     found = violations(aws, "required-tags", "aws:ec2/vpc:Vpc", {"tags": tags, "tagsAll": full})
     assert any("`tags` must be a map of tag key to value" in m for m in found), found
+
+
+def test_every_allowed_registry_has_its_reason_in_the_policies_readme():
+    """policies/README.md lists every allowedRegistries entry of every stack's policy config with why it is trusted."""
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "policies" / "README.md").read_text()
+    table = re.search(r"### Allowed registries, and why\n(.*?)(?:\n## |\Z)", readme, re.S)
+    assert table, "policies/README.md: the 'Allowed registries, and why' table"
+    reasons = dict(re.findall(r"^\| `([^`]+)` \| (.+?) \|$", table.group(1), re.M))
+    entries = set()
+    for path in (root / "policies" / "config").glob("*.json"):
+        entries.update(json.loads(path.read_text()).get("image-pinned", {}).get("allowedRegistries", []))
+    assert entries <= set(reasons), sorted(entries - set(reasons))
+    assert all(len(reason) > 20 for reason in reasons.values())
