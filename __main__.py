@@ -118,7 +118,7 @@ if cfg.karpenter.enabled:
             volume_kms_key_arn=node_pools.volume_kms_key.arn,
             system_node_group=node_pools.system_node_group,
             tags=cfg.tags,
-            hold_drift=cfg.cluster.karpenter_version != cfg.cluster.version,
+            hold_drift=cfg.cluster.data_plane.karpenter is not None,
         ),
         opts=on_aws,
     )

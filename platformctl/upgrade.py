@@ -3,7 +3,8 @@
 The stages, in EKS's order (the control plane first, one minor at a time; add-ons compatible with the new minor;
 nodes after):
 
-1. the control plane (`platform:cluster.version`), with every other layer held at the previous minor;
+1. the control plane (`platform:cluster.version`), with every other layer held at the previous minor (with Karpenter,
+   the hold is its own step before the control plane moves: its NodePools get a `Drifted` budget of 0 first);
 2. the EKS managed add-ons to the target row of the version matrix (components/version_matrix.py);
 3. the in-cluster pins that follow the minor: per-minor chart versions and images, namespaces' Pod Security labels;
 4. the managed node groups, one at a time (EKS rolls each within its update config);
@@ -12,7 +13,7 @@ nodes after):
 How a stage is made to change only its layer: the stack file says which layers are still at the previous minor
 (`platform:cluster.dataPlane`, components/config/cluster.py), and the program follows it (add-on versions, per-pool
 node group versions, a `Drifted` budget of 0 on every NodePool while Karpenter is held). Each stage is one edit of
-`Pulumi.<stack>.yaml` - stage 1 sets `version` and holds every layer, each later stage releases one - previewed,
+`Pulumi.<stack>.yaml` - stage 1 holds every layer and sets `version`, each later stage releases one - previewed,
 shown, applied with `pulumi up` and committed on its own, so git shows every completed stage and any plain `pulumi up`
 between stages re-applies exactly what is committed. The alternative, `pulumi up --target <urns>` with the final
 config, was rejected: targets leave the stack's other resources with un-applied changes that the next plain `up`
@@ -69,17 +70,20 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Step:
-    """One applied unit: a stage, or one node group of stage 4."""
+    """One applied unit: a stage, one node group of stage 4, or stage 1's hold of Karpenter's nodes."""
 
     stage: int
     pool: str | None = None  # stage 4: the managed node group
     index: int = 0  # stage 4: 1-based position among the node groups
     of: int = 0
+    hold: bool = False  # stage 1, before the control plane moves: every layer held, Karpenter's drift stopped
 
     @property
     def title(self) -> str:
         if self.stage == 4 and self.pool:
             return f"managed node group {self.pool} ({self.index} of {self.of})"
+        if self.hold:
+            return "control plane, first holding Karpenter's nodes"
         return STAGE_TITLES[self.stage]
 
     @property
@@ -89,7 +93,8 @@ class Step:
     @property
     def key(self) -> str:
         """Stable id, also in the update message the engine records."""
-        return f"stage {self.stage}/{STAGES}" + (f" node group {self.pool}" if self.pool else "")
+        suffix = f" node group {self.pool}" if self.pool else (" hold" if self.hold else "")
+        return f"stage {self.stage}/{STAGES}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,9 @@ class Upgrade:
 
 
 def all_steps(pools: list[str], karpenter: bool) -> list[Step]:
-    steps = [Step(1), Step(2), Step(3)]
+    # With Karpenter, the hold is applied before the control plane moves: in one update the NodePools (which depend on
+    # the cluster) would change only after it, and Karpenter could start replacing nodes in between.
+    steps = [*([Step(1, hold=True)] if karpenter else []), Step(1), Step(2), Step(3)]
     steps += [Step(4, pool, i, len(pools)) for i, pool in enumerate(pools, 1)]
     if karpenter:
         steps.append(Step(5))
@@ -157,7 +164,7 @@ def layers_after(step: Step, before: Layers, up: Upgrade) -> Layers:
         }
         if up.karpenter:
             dp["karpenter"] = up.source
-        return Layers(up.target, dp)
+        return Layers(up.source if step.hold else up.target, dp)
     dp = {k: (dict(v) if isinstance(v, dict) else v) for k, v in before.data_plane.items()}
     if step.stage == 2:
         dp.pop("addons", None)
@@ -175,11 +182,11 @@ def layers_after(step: Step, before: Layers, up: Upgrade) -> Layers:
 
 def is_done(step: Step, layers: Layers, up: Upgrade) -> bool:
     """Whether the config already shows `step` applied (layers of an upgrade in progress)."""
-    if layers.version != up.target:
-        return False
     dp = layers.data_plane
     if step.stage == 1:
-        return True
+        return layers.version == up.target or (step.hold and "karpenter" in dp)
+    if layers.version != up.target:
+        return False
     if step.stage == 2:
         return "addons" not in dp
     if step.stage == 3:
@@ -207,14 +214,25 @@ def plan_upgrade(cfg: StackConfig, stack: str, target: str | None, *, resume: bo
         f"Kubernetes {target} is not in the version matrix (the EKS versions this platform supports: {supported}; "
         "components/versions.py KUBERNETES_VERSIONS)"
     )
-    if layers.data_plane:  # an upgrade in progress: the control plane is at its target already
-        source = f"{minor_key(current)[0]}.{minor_key(current)[1] - 1}"
-        if target is not None and target != current:
+    if layers.data_plane:  # an upgrade in progress
+        held = {layers.data_plane.get("addons"), layers.data_plane.get("charts"), layers.data_plane.get("karpenter")}
+        held |= set(layers.data_plane.get("nodeGroups", {}).values())
+        if held - {None} == {current}:  # held before the control plane moved: the target is the next minor
+            source, going_to = current, next_minor(current)
+        else:  # the control plane is at its target already
+            source, going_to = f"{minor_key(current)[0]}.{minor_key(current)[1] - 1}", current
+        if target is not None and target != going_to:
             raise UsageError(
-                f"error: {stack} is being upgraded to {current} (platform:cluster.dataPlane holds layers at {source}): "
-                f"finish it with `platformctl upgrade {stack} --to {current} --resume` before going to {target}"
+                f"error: {stack} is being upgraded to {going_to} (platform:cluster.dataPlane holds layers at "
+                f"{source}): finish it with `platformctl upgrade {stack} --to {going_to} --resume` before going to "
+                f"{target}"
             )
-        up = Upgrade(stack, source, current, pools, karpenter)
+        if not version_matrix.supported(going_to):
+            raise UsageError(
+                f"error: platform:cluster.dataPlane holds {stack} for an upgrade to {going_to}, which is not in the "
+                "version matrix: remove platform:cluster.dataPlane"
+            )
+        up = Upgrade(stack, source, going_to, pools, karpenter)
         for step in all_steps(pools, karpenter):
             (up.done if is_done(step, layers, up) else up.remaining).append(step)
         return up
@@ -432,8 +450,10 @@ def in_scope(step: Step, urn: str) -> bool:
     chain = urn.split("::")[2] if urn.count("::") >= 3 else ""
     rtype = chain.rsplit("$", 1)[-1]
     name = urn.rsplit("::", 1)[-1]
-    if step.stage == 1:  # pulumi-eks's cluster and what it manages; the NodePools get the drift hold
-        return "eks:index:Cluster" in chain.split("$") or rtype == "kubernetes:karpenter.sh/v1:NodePool"
+    if step.stage == 1 and step.hold:  # the drift hold: a budget on every NodePool
+        return rtype == "kubernetes:karpenter.sh/v1:NodePool"
+    if step.stage == 1:  # pulumi-eks's cluster and what it manages
+        return "eks:index:Cluster" in chain.split("$")
     if step.stage == 2:
         return rtype == "aws:eks/addon:Addon"
     if step.stage == 3:
@@ -996,6 +1016,11 @@ def dry_run(
 
 def stage_edit(step: Step, up: Upgrade) -> str:
     """What a step writes in the stack file, in words."""
+    if step.stage == 1 and step.hold:
+        return (
+            f"platform:cluster.dataPlane holds every layer at {up.source} (version unchanged): each Karpenter NodePool "
+            "gets a Drifted budget of 0 before the control plane moves"
+        )
     if step.stage == 1:
         held = "add-ons, charts, node groups" + (", Karpenter" if up.karpenter else "")
         return f'platform:cluster.version: "{up.target}"; {held} held at {up.source} in platform:cluster.dataPlane'
@@ -1021,7 +1046,6 @@ def render_dry_run(result: DryRun) -> list[str]:
     out.append("")
     out.extend(result.preflight.lines())
     out.append("")
-    shown_stage4 = False
     for stage in range(1, STAGES + 1):
         steps = [(s, c) for s, c in result.changes if s.stage == stage]
         done = [s for s in up.done if s.stage == stage]
@@ -1032,21 +1056,13 @@ def render_dry_run(result: DryRun) -> list[str]:
             elif done:
                 out.append(f"{header}: done (the stack file says so)")
             continue
-        if stage == 4:
-            if not shown_stage4:
-                total = sum(len(c) for _, c in steps)
-                out.append(f"{header} ({total} change(s))")
-                shown_stage4 = True
-            for step, changes in steps:
+        out.append(f"{header} ({sum(len(c) for _, c in steps)} change(s))")
+        for step, changes in steps:
+            if len(steps) > 1:  # stage 1 with Karpenter's hold first, stage 4 per node group
                 out.append(f"  {step.title}: {stage_edit(step, up)}")
-                out.extend(f"    {c.line()}" for c in changes)
-                if not changes:
-                    out.append("    no changes")
-            continue
-        step, changes = steps[0]
-        out.append(f"{header} ({len(changes)} change(s))")
-        out.append(f"  {stage_edit(step, up)}")
-        out.extend(f"    {c.line()}" for c in changes)
-        if not changes:
-            out.append("    no changes")
+            else:
+                out.append(f"  {stage_edit(step, up)}")
+            out.extend(f"    {c.line()}" for c in changes)
+            if not changes:
+                out.append("    no changes")
     return out

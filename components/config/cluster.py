@@ -84,7 +84,7 @@ Minor = Literal[KUBERNETES_VERSIONS]  # type: ignore[valid-type]
 class DataPlane(Model):
     """The layers still at the previous Kubernetes minor while `platformctl upgrade` moves a stack one minor up, one
     stage (and one commit) at a time; a layer left out runs the control plane's `version`. Written and removed by
-    `platformctl upgrade`; each may be exactly one minor below `version` (cross-field rules: `checks._cluster`).
+    `platformctl upgrade`; each is `version` or one minor below it (cross-field rules: `checks._data_plane`).
 
     Like pulumi-eks's managed node groups, which take their own `version` (else the cluster's), so the control plane
     and the nodes can be upgraded separately."""
@@ -100,10 +100,6 @@ class DataPlane(Model):
     # launched stay until the last stage (Karpenter resolves its AMI alias for the control plane's minor: without the
     # hold its nodes would drift right after the control plane).
     karpenter: Minor | None = None
-
-    @property
-    def empty(self) -> bool:
-        return self.addons is None and self.charts is None and not self.node_groups and self.karpenter is None
 
 
 class ClusterConfig(Model):

@@ -15,6 +15,7 @@ from platformctl import upgrade
 
 # The step each update message names -> the recording of what that step changes (from prod's offline plan diffs).
 RECORDINGS = {
+    "@stage 1/5 hold": "upgrade-stage-1-hold",  # first: the first key whose text the message holds wins
     "@stage 1/5": "upgrade-stage-1",
     "@stage 2/5": "upgrade-stage-2",
     "@stage 3/5": "upgrade-stage-3",
@@ -22,6 +23,7 @@ RECORDINGS = {
     "@stage 5/5": "upgrade-stage-5",
 }
 STEPS = [
+    "stage 1/5 hold",
     "stage 1/5",
     "stage 2/5",
     "stage 3/5",
@@ -77,9 +79,11 @@ def test_the_stages_run_in_order_each_previewed_applied_and_committed(cli, fake_
     assert operations(fake_pulumi) == [(op, step) for step in STEPS for op in ("preview", "up")]
     commits = log(project)
     assert commits[:-1] == [f"upgrade prod to Kubernetes 1.36: {label}" for label in reversed(_labels())]
-    # git tells the truth per stage: stage 1 moved the control plane and held every layer, the last released them.
-    after_1 = stack_file_at(project, f"HEAD~{len(STEPS) - 1}")
-    assert 'version: "1.36"' in after_1 and 'karpenter: "1.35"' in after_1
+    # git tells the truth per stage: stage 1 held every layer, then moved the control plane; the last released them.
+    held = stack_file_at(project, f"HEAD~{len(STEPS) - 1}")
+    assert 'version: "1.35"' in held and 'karpenter: "1.35"' in held
+    moved = stack_file_at(project, f"HEAD~{len(STEPS) - 2}")
+    assert 'version: "1.36"' in moved and 'karpenter: "1.35"' in moved
     final = (project / "Pulumi.prod.yaml").read_text()
     assert final == original.replace('version: "1.35"', 'version: "1.36"', 1)
     assert status(project) == ""
@@ -94,6 +98,8 @@ def test_a_failure_at_stage_3_stops_with_the_resume_command_and_resume_finishes(
     result = cli("upgrade", "prod", "--to", "1.36", "--yes")
     assert result.exit_code == 1, result.output
     assert operations(fake_pulumi) == [
+        ("preview", "stage 1/5 hold"),
+        ("up", "stage 1/5 hold"),
         ("preview", "stage 1/5"),
         ("up", "stage 1/5"),
         ("preview", "stage 2/5"),
@@ -102,7 +108,10 @@ def test_a_failure_at_stage_3_stops_with_the_resume_command_and_resume_finishes(
         ("up", "stage 3/5"),
     ]
     err = result.stderr
-    assert "completed: stage 1/5: control plane, stage 2/5: EKS managed add-ons" in err
+    assert (
+        "completed: stage 1/5: control plane, first holding Karpenter's nodes, stage 1/5: control plane, "
+        "stage 2/5: EKS managed add-ons" in err
+    )
     assert "stopped at stage 3/5: Helm charts and in-cluster pins that follow the minor" in err
     assert "Resume with: platformctl upgrade prod --to 1.36 --resume" in err
     # The stack file is what git says: stage 2 completed, stage 3 not.
@@ -118,7 +127,7 @@ def test_a_failure_at_stage_3_stops_with_the_resume_command_and_resume_finishes(
         for argv in fake_pulumi.calls()[before:]
         if argv and argv[0] in ("preview", "up")
     ]
-    assert resumed == [(op, step) for step in STEPS[2:] for op in ("preview", "up")]
+    assert resumed == [(op, step) for step in STEPS[STEPS.index("stage 3/5") :] for op in ("preview", "up")]
     assert len(log(project)) == len(STEPS) + 1
     assert "upgrade complete" in result.output
 
@@ -127,20 +136,20 @@ def test_resume_is_required_to_continue_and_says_where(cli, fake_pulumi, project
     fake_pulumi.scenario(recordings=RECORDINGS, fail={"preview:prod": {"message": "stage 2/5", "times": 1}})
     result = cli("upgrade", "prod", "--to", "1.36", "--yes")
     assert result.exit_code != 0
-    assert [op for op, _ in operations(fake_pulumi)] == ["preview", "up", "preview"]
+    assert [op for op, _ in operations(fake_pulumi)] == ["preview", "up", "preview", "up", "preview"]
     result = cli("upgrade", "prod", "--to", "1.36", "--yes")
     assert result.exit_code == 2
-    assert "is in progress (1 step(s) done, next: stage 2/5: EKS managed add-ons)" in result.output
+    assert "is in progress (2 step(s) done, next: stage 2/5: EKS managed add-ons)" in result.output
     assert "platformctl upgrade prod --to 1.36 --resume" in result.output
 
 
 def test_a_preview_that_changes_more_than_its_stage_is_not_applied(cli, fake_pulumi, project):
     original = (project / "Pulumi.prod.yaml").read_text()
-    # Stage 1's preview also creates network resources (pending changes of the stack): nothing is applied.
-    fake_pulumi.scenario(recordings={**RECORDINGS, "@stage 1/5": "preview"})
+    # The first step's preview also creates network resources (pending changes of the stack): nothing is applied.
+    fake_pulumi.scenario(recordings={**RECORDINGS, "@stage 1/5 hold": "preview"})
     result = cli("upgrade", "prod", "--to", "1.36", "--yes")
     assert result.exit_code == 1
-    assert operations(fake_pulumi) == [("preview", "stage 1/5")]
+    assert operations(fake_pulumi) == [("preview", "stage 1/5 hold")]
     assert "resource(s) outside that stage, so it is not applied" in result.stderr
     assert "create urn:pulumi:prod::eks-platform::eks-platform:network:Network$aws:ec2/vpc:Vpc" in result.stderr
     assert (project / "Pulumi.prod.yaml").read_text() == original

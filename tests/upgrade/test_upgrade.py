@@ -64,6 +64,7 @@ def test_the_steps_of_an_upgrade():
     up = upgrade.plan_upgrade(cfg_of(PROD), "prod", "1.36", resume=False)
     assert (up.source, up.target, up.done) == ("1.35", "1.36", [])
     assert [s.label for s in up.remaining] == [
+        "stage 1/5: control plane, first holding Karpenter's nodes",
         "stage 1/5: control plane",
         "stage 2/5: EKS managed add-ons",
         "stage 3/5: Helm charts and in-cluster pins that follow the minor",
@@ -91,12 +92,12 @@ def test_each_stage_is_one_small_edit_and_the_last_leaves_only_the_version():
     cfg = cfg_of(PROD)
     up = upgrade.plan_upgrade(cfg, "prod", "1.36", resume=False)
     texts = upgrade.step_texts(PROD, up, cfg)
-    first = _diff(PROD, texts[0][1])
-    assert first[:2] == ['-    version: "1.35"', '+    version: "1.36"']
-    assert '+      addons: "1.35"' in first and '+        system: "1.35"' in first
-    assert '+      karpenter: "1.35"' in first
-    before = texts[0][1]
-    for step, text in texts[1:]:
+    hold = _diff(PROD, texts[0][1])  # every layer held (Karpenter's drift first), the control plane unchanged
+    assert all(line.startswith("+") for line in hold)
+    assert '+      addons: "1.35"' in hold and '+        system: "1.35"' in hold and '+      karpenter: "1.35"' in hold
+    assert _diff(texts[0][1], texts[1][1]) == ['-    version: "1.35"', '+    version: "1.36"']
+    before = texts[1][1]
+    for step, text in texts[2:]:
         removed = _diff(before, text)
         assert all(line.startswith("-") for line in removed), (step, removed)
         if step.stage == 4 and step.index < step.of:
@@ -114,7 +115,14 @@ def test_each_stage_is_one_small_edit_and_the_last_leaves_only_the_version():
 def test_an_upgrade_in_progress_is_resumed_never_redirected():
     cfg = cfg_of(PROD)
     up = upgrade.plan_upgrade(cfg, "prod", "1.36", resume=False)
-    after_stage_2 = upgrade.step_texts(PROD, up, cfg)[1][1]
+    texts = upgrade.step_texts(PROD, up, cfg)
+    after_hold, after_stage_2 = texts[0][1], texts[2][1]
+    held = upgrade.plan_upgrade(cfg_of(after_hold), "prod", None, resume=True)
+    assert (held.source, held.target, [s.label for s in held.done]) == (
+        "1.35",
+        "1.36",
+        ["stage 1/5: control plane, first holding Karpenter's nodes"],
+    )
     with pytest.raises(upgrade.UsageError, match=r"is being upgraded to 1\.36"):
         upgrade.plan_upgrade(cfg_of(after_stage_2), "prod", "1.37", resume=True)
     resumed = upgrade.plan_upgrade(cfg_of(after_stage_2), "prod", "1.36", resume=True)
@@ -326,6 +334,10 @@ def test_acceptance_1_dry_run_prints_the_five_stages_with_what_each_changes(prod
     # Each stage lists only its layer.
     stage1 = out[out.index("stage 1/5") : out.index("stage 2/5")]
     assert "aws:eks/addon:Addon" not in stage1 and "nodeGroup" not in stage1
+    # Karpenter's nodes are held before the control plane moves (the NodePools' budgets, then the cluster).
+    hold, move = stage1.split("  control plane: ", 1)
+    assert "first holding Karpenter's nodes" in hold and "NodePool prod-karpenter-pool-general" in hold
+    assert "eks:index:Cluster" not in hold and "NodePool" not in move
 
 
 def test_acceptance_1_one_minor_rule_and_unknown_versions_exit_2(project_copy):

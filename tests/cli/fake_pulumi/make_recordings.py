@@ -259,7 +259,7 @@ def upgrade_recordings() -> None:
             events.append({"resourcePreEvent": step_event(c.op, r, diffs)})
             events.append({"resOutputsEvent": step_event(c.op, r, diffs)})
         events += [summary({"update": len(changes)}), {"cancelEvent": {}}]
-        write(f"upgrade-stage-{step.stage}" + (f"-{step.pool}" if step.pool else ""), events)
+        write(f"upgrade-stage-{step.stage}" + (f"-{step.pool}" if step.pool else "-hold" if step.hold else ""), events)
 
 
 def step_event(op: str, r: dict, diffs: list[str]) -> dict:
