@@ -24,7 +24,8 @@ REQUIRED = {
     "uv.lock",
 }
 # .pulumi-version: the Pulumi CLI release every workflow installs (pulumi/actions pulumi-version-file).
-ALLOWED_EXTRA = {".ci", ".github", ".gitignore", ".git", ".pulumi-version"}
+# docs/ and mkdocs.yml: the documentation site (`make docs`; the configuration reference generated from the models).
+ALLOWED_EXTRA = {".ci", ".github", ".gitignore", ".git", ".pulumi-version", "docs", "mkdocs.yml"}
 
 
 def tracked_top_level() -> set[str]:
