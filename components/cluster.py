@@ -238,7 +238,8 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-pod-identity-agent",
             cluster_name=self.cluster_name,
             addon_name="eks-pod-identity-agent",
-            addon_version=EKS_ADDON_VERSIONS[cfg.version]["eks-pod-identity-agent"],
+            # An EKS add-on: its version follows the add-on layer (platform:cluster.dataPlane.addons during an upgrade).
+            addon_version=EKS_ADDON_VERSIONS[cfg.addons_version]["eks-pod-identity-agent"],
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             tags=tags("eks-pod-identity-agent"),

@@ -20,11 +20,12 @@ app = typer.Typer(
     name="platformctl",
     help="Plan, check and operate the eks-platform stacks (dev, prod, ...).\n\n"
     "Offline (no cloud, no Pulumi CLI): plan, policy, diff-envs. "
-    "Real stacks (the pulumi CLI, a backend login, AWS credentials): preview, up, refresh, drift, destroy, "
-    "outputs, kubeconfig, stacks. Live sources (AWS credentials, network): versions check. "
+    "Real stacks (the pulumi CLI, a backend login, AWS credentials): preview, up, upgrade, refresh, drift, "
+    "destroy, outputs, kubeconfig, stacks. Live sources (AWS credentials, network): versions check. "
     "Examples:\n\n  platformctl plan dev\n\n  platformctl plan prod --json prod.json --graph prod.mmd\n\n"
     "  platformctl policy prod --format markdown\n\n  platformctl diff-envs dev prod\n\n"
     "  platformctl preview dev prod --policy\n\n  platformctl up prod --policy\n\n"
+    "  platformctl upgrade prod --to 1.36 --dry-run\n\n"
     "  platformctl env new staging --from dev --region us-east-1\n\n" + help_line(),
     no_args_is_help=True,
     add_completion=False,
@@ -422,6 +423,12 @@ def diff_envs(
 from platformctl import cost_cli  # noqa: E402
 
 cost_cli.register(app)
+
+# ----------------------------------------------------------------------------------------------- upgrade
+# `platformctl upgrade` lives in platformctl/upgrade_cli.py (the offline half in platformctl/upgrade.py).
+from platformctl import upgrade_cli  # noqa: E402
+
+upgrade_cli.register(app)
 
 
 # ----------------------------------------------------------------------------------------------- env

@@ -114,3 +114,26 @@ def plan_with_edited_config(tmp_path):
         return result.exit_code, result.output.strip().splitlines()
 
     return run
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    """A copy of the repository's tracked files in a temporary directory (`project_copy()` -> its path), for commands
+    that edit stack files or platform/ (point PLATFORMCTL_PROJECT_DIR at it). `git=True` makes it a git work tree
+    with one commit, as a clone is."""
+    import shutil
+    import subprocess
+
+    def make(git: bool = False) -> Path:
+        listed = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=True)
+        project = tmp_path / "project"
+        for name in listed.stdout.splitlines():
+            if (ROOT / name).is_file():
+                (project / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / name, project / name)
+        if git:
+            for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "clone"]):
+                subprocess.run(["git", "-C", str(project), *args], check=True, capture_output=True)
+        return project
+
+    return make

@@ -81,9 +81,34 @@ class Access(Model):
         return [role_arn(a) for a in v]
 
 
+Minor = Literal[KUBERNETES_VERSIONS]  # type: ignore[valid-type]
+
+
+class DataPlane(Model):
+    """The layers still at the previous Kubernetes minor while `platformctl upgrade` moves a stack one minor up, one
+    stage (and one commit) at a time; a layer left out runs the control plane's `version`. Written and removed by
+    `platformctl upgrade`; each is `version` or one minor below it (cross-field rules: `checks._data_plane`).
+
+    Like pulumi-eks's managed node groups, which take their own `version` (else the cluster's), so the control plane
+    and the nodes can be upgraded separately."""
+
+    # EKS managed add-ons (components/versions.py EKS_ADDON_VERSIONS row of this minor), the Pod Identity agent too.
+    addons: Minor | None = None
+    # In-cluster pins that follow the minor: per-minor chart versions and images (cluster-autoscaler) and the Pod
+    # Security version labels of the namespaces Pulumi creates.
+    charts: Minor | None = None
+    # Managed node group (platform:nodePools name) -> its Kubernetes minor (the EKS node group's `version`).
+    node_groups: dict[str, Minor] = Field(default_factory=dict)
+    # Karpenter's nodes: while set, every NodePool gets a `Drifted` disruption budget of 0 nodes, so the nodes it
+    # launched stay until the last stage (Karpenter resolves its AMI alias for the control plane's minor: without the
+    # hold its nodes would drift right after the control plane).
+    karpenter: Minor | None = None
+
+
 class ClusterConfig(Model):
-    # Kubernetes minor version of the control plane (one EKS supports; quote it: "1.35").
-    version: Literal[KUBERNETES_VERSIONS] = DEFAULT_KUBERNETES_VERSION  # type: ignore[valid-type]
+    # Kubernetes minor version of the control plane (one EKS supports; quote it: "1.35"); every layer's too, unless
+    # `dataPlane` holds one back during `platformctl upgrade`.
+    version: Minor = DEFAULT_KUBERNETES_VERSION
     endpoint: Endpoint = Field(default_factory=Endpoint)
     # EKS deletion protection: the cluster cannot be deleted until it is turned off (required in production).
     deletion_protection: bool = False
@@ -100,6 +125,26 @@ class ClusterConfig(Model):
     # extended support (pulumi-eks's default, hence set explicitly).
     upgrade_policy: Literal["STANDARD", "EXTENDED"] = "STANDARD"
     access: Access = Field(default_factory=Access)
+    # Layers held at the previous minor while `platformctl upgrade` runs (written and removed by it).
+    data_plane: DataPlane = Field(default_factory=DataPlane)
+
+    @property
+    def addons_version(self) -> str:
+        """The minor whose EKS add-on versions the stack runs."""
+        return self.data_plane.addons or self.version
+
+    @property
+    def charts_version(self) -> str:
+        """The minor of the in-cluster pins that follow it (chart versions and images, Pod Security labels)."""
+        return self.data_plane.charts or self.version
+
+    @property
+    def karpenter_version(self) -> str:
+        return self.data_plane.karpenter or self.version
+
+    def node_group_version(self, pool: str) -> str:
+        """The Kubernetes minor of one managed node group."""
+        return self.data_plane.node_groups.get(pool) or self.version
 
     @field_validator("control_plane_log_types")
     @classmethod

@@ -24,7 +24,7 @@ REQUIRED = {
     "uv.lock",
 }
 # .pulumi-version: the Pulumi CLI release every workflow installs (pulumi/actions pulumi-version-file).
-# docs/ and mkdocs.yml: the documentation site (`make docs`).
+# docs/ and mkdocs.yml: the documentation site (`make docs`; the configuration reference generated from the models).
 ALLOWED_EXTRA = {".ci", ".github", ".gitignore", ".git", ".pulumi-version", "docs", "mkdocs.yml"}
 
 
