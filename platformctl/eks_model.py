@@ -25,6 +25,9 @@ construct rebuilds `{aliases, dependsOn, protect, providers, parent, ...}` with 
 "explicit AWS provider" check does not fire and every aws child inherits the aws provider from the providers map,
 and every child inherits `protect`. Transforms registered on the component run on each child in the engine (not in
 the provider): platformctl.engine applies them, as `resmon.RegisterResource` does with a parent's transforms.
+Dependencies are tracked per input key (the mock monitor sends plain values and per-key property dependencies; the
+real engine sends output values, one per list element): a child's dependencies are the union over the inputs it
+reads, which is the same for these inputs, each of which a child reads whole.
 
 Verified against the real implementation (outside the repository, nothing of it committed): `git archive` of
 nodejs/eks at v4.3.0, dependencies from npm at the locked versions (@pulumi/kubernetes 4.19.0 is not on the npm
