@@ -188,14 +188,16 @@ def policy(
         bool,
         typer.Option(
             "--allow-unexpanded",
-            help="Pass even when a Helm chart was not expanded (its objects were not analyzed; the report says so).",
+            help="Pass even when a remote component (Helm chart, pulumi-eks cluster) was not expanded (its "
+            "resources were not analyzed; the report says so).",
         ),
     ] = False,
 ) -> None:
     """Check the offline plan against every policy pack under policies/ (real packs, over gRPC).
 
-    Helm charts are expanded into the objects a real preview registers (`platformctl charts pull` first); a chart
-    that could not be expanded fails the check unless --allow-unexpanded. Exit 1 on any mandatory violation.
+    Remote components are expanded into the resources a real preview registers: Helm charts (`platformctl charts
+    pull` first) and pulumi-eks clusters (platformctl/eks_model.py); one that could not be expanded fails the check
+    unless --allow-unexpanded. Exit 1 on any mandatory violation.
     Examples: `platformctl policy prod`, `platformctl policy prod --format sarif --output policy.sarif`,
     `platformctl policy prod -o report.md` (the format from the suffix).
     """

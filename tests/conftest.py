@@ -80,6 +80,23 @@ def prod_plan(plans):
 
 
 @pytest.fixture
+def run_program():
+    """Run a program body under the offline engine's recording monitor (as platformctl.engine runs __main__.py);
+    returns the recorder (resources, invokes, expansions)."""
+    from platformctl import engine, mock_outputs
+
+    def run(body, region: str = "eu-west-1", env=None):
+        recorder = engine._Recorder(region=region, config={"aws:region": region}, env=env or {})
+        monitor = engine._make_monitor(recorder, mock_outputs.Ctx(region=region))
+        engine.run_with_mocks(
+            body, monitor.mocks, project="t", stack="t", monitor=monitor, config={"aws:region": region}
+        )
+        return recorder
+
+    return run
+
+
+@pytest.fixture
 def plan_with_edited_config(tmp_path):
     """`platformctl plan STACK --config-file F` where F is the stack's file after `edit(config)`:
     returns (exit code, output lines). The CLI path every bad-config test goes through."""

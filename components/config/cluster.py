@@ -1,8 +1,10 @@
 """`platform:cluster`: the EKS control plane.
 
 Fixed by design (not configurable): authentication mode API (access entries, no aws-auth ConfigMap),
-private endpoint on, all five control-plane log types, secrets envelope encryption with a dedicated KMS key,
-an OIDC provider (IRSA) and the EKS Pod Identity agent. Cross-field rules live in `checks._cluster`.
+private endpoint on, secrets envelope encryption with a dedicated KMS key, an OIDC provider (IRSA) and the EKS
+Pod Identity agent. Control-plane log types default to all five; fewer are accepted here and reported by the
+`eks-control-plane-logging` policy on the aws:eks/cluster:Cluster (mandatory in prod, advisory in dev).
+Cross-field rules live in `checks._cluster`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ._base import Model
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 NAMESPACE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
 
 def role_arn(value: str) -> str:
@@ -109,10 +112,13 @@ class ClusterConfig(Model):
     endpoint: Endpoint = Field(default_factory=Endpoint)
     # EKS deletion protection: the cluster cannot be deleted until it is turned off (required in production).
     deletion_protection: bool = False
-    # Days the control-plane logs (all five types, KMS-encrypted) are kept.
+    # Days the control-plane logs (KMS-encrypted) are kept.
     log_retention_days: Literal[
         7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
     ] = 30
+    # Control-plane log types sent to CloudWatch. Fewer than all five are accepted here and reported on the
+    # aws:eks/cluster:Cluster by the eks-control-plane-logging policy (mandatory in prod).
+    control_plane_log_types: list[LogType] = Field(default_factory=lambda: list(CONTROL_PLANE_LOG_TYPES))
     # The range Kubernetes Services get their cluster IPs from (must not overlap the VPC).
     service_ipv4_cidr: str = "172.20.0.0/16"
     # STANDARD: when the version leaves standard support EKS upgrades the cluster. EXTENDED keeps it on paid
@@ -139,6 +145,13 @@ class ClusterConfig(Model):
     def node_group_version(self, pool: str) -> str:
         """The Kubernetes minor of one managed node group."""
         return self.data_plane.node_groups.get(pool) or self.version
+
+    @field_validator("control_plane_log_types")
+    @classmethod
+    def _log_types(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("lists a log type twice")
+        return v
 
     @field_validator("service_ipv4_cidr")
     @classmethod
