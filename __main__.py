@@ -115,6 +115,9 @@ node_pools = NodePools(
         subnet_ids=network.private_subnet_ids,
         tags=cfg.tags,
         depends_on=[network_addons],
+        # Each managed node group's minor: the control plane's, or the previous one while `platformctl upgrade` holds
+        # it (platform:cluster.dataPlane.nodeGroups).
+        versions={p.name: cfg.cluster.node_group_version(p.name) for p in cfg.node_pools},
     ),
     opts=on_aws,
 )
@@ -130,6 +133,7 @@ if cfg.karpenter.enabled:
             volume_kms_key_arn=node_pools.volume_kms_key.arn,
             system_node_group=node_pools.system_node_group,
             tags=cfg.tags,
+            hold_drift=cfg.cluster.data_plane.karpenter is not None,
         ),
         opts=on_aws,
     )
@@ -209,7 +213,7 @@ if cfg.gitops.enabled:
     gitops_args = GitOpsArgs(
         environment=env,
         production=cfg.production,
-        kubernetes_version=cfg.cluster.version,
+        kubernetes_version=cfg.cluster.charts_version,
         k8s_provider=cluster.k8s_provider,
         cluster_name=cluster.cluster_name,
         account_id=caller.account_id,

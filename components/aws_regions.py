@@ -2,7 +2,8 @@
 mocks read. Pure data, no Pulumi.
 
 Only Regions whose zones could be confirmed are listed; a Region missing here is not an error anywhere (the
-program asks AWS for the zones at deploy time, `aws.get_availability_zones`), it is only not checked offline.
+program asks AWS for the zones at deploy time, `aws.get_availability_zones`), it is only not checked offline, and
+the offline plan's zones there are unknown (the plan says so). Which Regions exist: components/aws_partitions.py.
 
 Sources (checked 2026-08):
 - AWS Regions and Availability Zones, "AWS Availability Zones"

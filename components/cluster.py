@@ -21,7 +21,7 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from components import cluster_iam, iam, naming
-from components.config.cluster import CONTROL_PLANE_LOG_TYPES, ClusterConfig
+from components.config.cluster import ClusterConfig
 from components.versions import EKS_ADDON_VERSIONS
 
 EKS_CLUSTER_TYPE = "aws:eks/cluster:Cluster"
@@ -194,7 +194,7 @@ class Cluster(pulumi.ComponentResource):
             endpoint_private_access=True,
             endpoint_public_access=ep.public_access,
             public_access_cidrs=list(ep.public_access_cidrs) if ep.public_access else None,
-            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            enabled_cluster_log_types=list(cfg.control_plane_log_types),
             encryption_config_key_arn=self.secrets_kms_key.arn,
             authentication_mode=eks.AuthenticationMode.API,
             access_entries={key: _access_entry(e) for key, e in entries.items()},
@@ -238,7 +238,8 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-pod-identity-agent",
             cluster_name=self.cluster_name,
             addon_name="eks-pod-identity-agent",
-            addon_version=EKS_ADDON_VERSIONS[cfg.version]["eks-pod-identity-agent"],
+            # An EKS add-on: its version follows the add-on layer (platform:cluster.dataPlane.addons during an upgrade).
+            addon_version=EKS_ADDON_VERSIONS[cfg.addons_version]["eks-pod-identity-agent"],
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             tags=tags("eks-pod-identity-agent"),

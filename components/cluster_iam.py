@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from components import aws_partitions
 from components.iam import key_admin_statement
 
 Doc = dict[str, Any]
@@ -32,16 +33,15 @@ CNI_MANAGED_POLICY = "AmazonEKS_CNI_Policy"
 
 
 def partition_of(region: str) -> str:
-    """The AWS partition of a region: aws, aws-cn or aws-us-gov."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The AWS partition of a region (aws, aws-cn, aws-us-gov, ...), from the AWS SDK's partition data."""
+    known = aws_partitions.region(region)
+    if known is None:
+        raise ValueError(f"{region!r} is not an AWS Region ({aws_partitions.source()})")
+    return known.partition
 
 
 def dns_suffix(partition: str) -> str:
-    return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    return aws_partitions.dns_suffix(partition)
 
 
 def managed_policy_arn(name: str, partition: str = "aws") -> str:

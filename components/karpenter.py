@@ -76,8 +76,16 @@ def ec2_node_class_spec(
     }
 
 
-def node_pool_spec(pool: KarpenterNodePool, node_class: str = NODE_CLASS) -> dict[str, Any]:
-    """A karpenter.sh/v1 NodePool spec from its config."""
+def hold_drift_budget() -> dict[str, Any]:
+    """While `platformctl upgrade` holds Karpenter's nodes at the previous minor (platform:cluster.dataPlane.karpenter):
+    no drifted node is replaced (Karpenter takes the most restrictive active budget); other disruptions keep theirs."""
+    return {"nodes": "0", "reasons": ["Drifted"]}
+
+
+def node_pool_spec(
+    pool: KarpenterNodePool, node_class: str = NODE_CLASS, *, hold_drift: bool = False
+) -> dict[str, Any]:
+    """A karpenter.sh/v1 NodePool spec from its config; `hold_drift`: no drifted node is replaced."""
     requirements: list[dict[str, Any]] = [
         {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
         {"key": "kubernetes.io/arch", "operator": "In", "values": list(pool.architectures)},
@@ -117,6 +125,7 @@ def node_pool_spec(pool: KarpenterNodePool, node_class: str = NODE_CLASS) -> dic
         "disruption": {
             "consolidationPolicy": pool.consolidation_policy,
             "consolidateAfter": pool.consolidate_after,
+            "budgets": [b.spec() for b in pool.disruption_budgets] + ([hold_drift_budget()] if hold_drift else []),
         },
     }
     if pool.weight is not None:
@@ -147,6 +156,9 @@ class KarpenterArgs:
     volume_kms_key_arn: pulumi.Input[str]  # the node volume key (NodePools.volume_kms_key)
     system_node_group: pulumi.Resource  # Karpenter runs there: its pods need it to schedule
     tags: Mapping[str, str]  # the stack's tags, for the instances Karpenter launches
+    # platformctl upgrade between its stages: the nodes stay on the previous minor (no drift replacement) until the
+    # last stage releases them (platform:cluster.dataPlane.karpenter).
+    hold_drift: bool = False
 
 
 class Karpenter(pulumi.ComponentResource):
@@ -324,7 +336,7 @@ class Karpenter(pulumi.ComponentResource):
                 api_version="karpenter.sh/v1",
                 kind="NodePool",
                 metadata={"name": pool.name},
-                spec=node_pool_spec(pool),
+                spec=node_pool_spec(pool, hold_drift=args.hold_drift),
                 opts=pulumi.ResourceOptions.merge(after_chart, pulumi.ResourceOptions(depends_on=[self.node_class])),
             )
             for pool in cfg.node_pools

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -55,6 +55,9 @@ class NodePoolsArgs:
     # What every node group waits for besides its role and the Pod Identity agent: the add-ons nodes need to
     # become Ready (the "before-nodes" Addons component: vpc-cni with its Pod Identity role).
     depends_on: Sequence[pulumi.Resource] = ()
+    # Pool name -> its Kubernetes minor (platform:cluster.dataPlane.nodeGroups during an upgrade); a pool left out
+    # runs the control plane's, as pulumi-eks's ManagedNodeGroup does without a `version`.
+    versions: Mapping[str, str] = field(default_factory=dict)
 
 
 class NodePools(pulumi.ComponentResource):
@@ -109,7 +112,7 @@ class NodePools(pulumi.ComponentResource):
                 cluster_name=cluster.cluster_name,
                 # A prefix (not a fixed name): a replacement node group is created before the old one goes.
                 node_group_name_prefix=f"{pool.name}-",
-                version=cluster.kubernetes_version,
+                version=args.versions.get(pool.name, cluster.kubernetes_version),
                 node_role_arn=self.node_role.arn,
                 subnet_ids=list(args.subnet_ids),
                 capacity_type=pool.capacity_type,

@@ -229,3 +229,57 @@ DEFAULT_POSTGRES_VERSION = "17.7"
 # The prod stack's Karpenter AMI alias (Pulumi.prod.yaml, platform:karpenter.amiSelectorAlias: al2023@v20260818).
 # confirmed: the awslabs/amazon-eks-ami release page v20260818 lists AL2023 AMIs for Kubernetes 1.31-1.36
 # (e.g. amazon-eks-node-al2023-x86_64-standard-1.36-v20260818), the names Karpenter's SSM lookup resolves.
+# The AMI releases a Karpenter alias may pin, and the Kubernetes minors each release publishes AMIs for (Karpenter
+# resolves `al2023@<release>` for the cluster's own minor: after a control-plane upgrade the same release must publish
+# the new minor, or Karpenter finds no AMI). The version matrix and `platformctl upgrade` read this table.
+KARPENTER_AMI_RELEASES: dict[str, tuple[str, ...]] = {
+    # confirmed: as above (release page v20260818). The earlier release v20260714 (awslabs/amazon-eks-ami
+    # CHANGELOG.md at commit 81fec2e, read here) already lists AL2023 source AMIs for K8s 1.30-1.36.
+    "al2023@v20260818": ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36"),
+}
+
+# The Kubernetes minors the pinned Karpenter release supports (it refuses to run outside them).
+# confirmed: aws/karpenter-provider-aws tag v1.14.1, pkg/providers/version/version.go (MinK8sVersion "1.26",
+# MaxK8sVersion "1.36") and hack/docs/compatibilitymatrix_gen/compatibility.yaml (appVersion 1.14.x: 1.26..1.36).
+KARPENTER_KUBERNETES_RANGE: tuple[str, str] = ("1.26", "1.36")
+
+# Each pinned chart's `kubeVersion` constraint (Chart.yaml; Helm and Chart v4 refuse to install a chart whose
+# constraint rejects the cluster's version, checked with components/semver.py against EKS's version format).
+# "" = the chart sets none (Helm installs it on any version). confirmed: each chart's Chart.yaml at its pinned tag or
+# release commit, read from the projects' git repositories (mirrored 2026-08; read 2026-12):
+#   argo-cd            argoproj/argo-helm tag argo-cd-9.5.14, charts/argo-cd/Chart.yaml
+#   argo-rollouts      argoproj/argo-helm tag argo-rollouts-2.41.0, charts/argo-rollouts/Chart.yaml (none)
+#   aws-load-balancer-controller  aws/eks-charts commit 9639b8b ("aws-load-balancer-controller: v2.17.1"),
+#                      stable/aws-load-balancer-controller/Chart.yaml (none)
+#   aws-for-fluent-bit aws/eks-charts commit 2942cdc, stable/aws-for-fluent-bit/Chart.yaml (none)
+#   external-dns       kubernetes-sigs/external-dns tag external-dns-helm-chart-1.20.0 (none)
+#   metrics-server     kubernetes-sigs/metrics-server tag metrics-server-helm-chart-3.13.0 (none)
+#   cert-manager       cert-manager/cert-manager tag v1.20.2, deploy/charts/cert-manager/Chart.template.yaml (the
+#                      release build fills in the version; kubeVersion is copied as written)
+#   external-secrets   external-secrets/external-secrets tag helm-chart-1.1.0, deploy/charts/external-secrets
+#   kube-prometheus-stack  prometheus-community/helm-charts tag kube-prometheus-stack-85.3.3
+#   keda               kedacore/charts tag v2.19.0, keda/Chart.yaml
+#   velero             vmware-tanzu/helm-charts tag velero-11.4.0, charts/velero/Chart.yaml
+#   cluster-autoscaler kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0 (none)
+#   nvidia-device-plugin  NVIDIA/k8s-device-plugin tag v0.20.0, deployments/helm/nvidia-device-plugin/Chart.yaml
+#   dcgm-exporter      NVIDIA/dcgm-exporter tag 4.5.3-4.8.2, deployment/Chart.yaml
+#   karpenter          aws/karpenter-provider-aws tag v1.14.1, charts/karpenter/Chart.yaml (none; its supported
+#                      minors are KARPENTER_KUBERNETES_RANGE)
+# A test compares each entry with the cached archive's Chart.yaml when the archive is in the chart cache.
+CHART_KUBE_VERSIONS: dict[str, str] = {
+    "argo-cd": ">=1.25.0-0",
+    "aws-load-balancer-controller": "",
+    "external-dns": "",
+    "metrics-server": "",
+    "aws-for-fluent-bit": "",
+    "cert-manager": ">= 1.22.0-0",
+    "external-secrets": ">= 1.19.0-0",
+    "kube-prometheus-stack": ">=1.25.0-0",
+    "argo-rollouts": "",
+    "keda": ">=v1.23.0-0",
+    "velero": ">=1.16.0-0",
+    "cluster-autoscaler": "",
+    "nvidia-device-plugin": ">= 1.10.0-0",
+    "dcgm-exporter": ">= 1.19.0-0",
+    "karpenter": "",
+}

@@ -20,11 +20,12 @@ app = typer.Typer(
     name="platformctl",
     help="Plan, check and operate the eks-platform stacks (dev, prod, ...).\n\n"
     "Offline (no cloud, no Pulumi CLI): plan, policy, diff-envs. "
-    "Real stacks (the pulumi CLI, a backend login, AWS credentials): preview, up, refresh, drift, destroy, "
-    "outputs, kubeconfig, stacks. Live sources (AWS credentials, network): versions check. "
+    "Real stacks (the pulumi CLI, a backend login, AWS credentials): preview, up, upgrade, refresh, drift, "
+    "destroy, outputs, kubeconfig, stacks. Live sources (AWS credentials, network): versions check. "
     "Examples:\n\n  platformctl plan dev\n\n  platformctl plan prod --json prod.json --graph prod.mmd\n\n"
     "  platformctl policy prod --format markdown\n\n  platformctl diff-envs dev prod\n\n"
     "  platformctl preview dev prod --policy\n\n  platformctl up prod --policy\n\n"
+    "  platformctl upgrade prod --to 1.36 --dry-run\n\n"
     "  platformctl env new staging --from dev --region us-east-1\n\n" + help_line(),
     no_args_is_help=True,
     add_completion=False,
@@ -246,15 +247,17 @@ def policy(
         bool,
         typer.Option(
             "--allow-unexpanded",
-            help="Pass even when a Helm chart was not expanded (its objects were not analyzed; the report says so).",
+            help="Pass even when a remote component (Helm chart, pulumi-eks cluster) was not expanded (its "
+            "resources were not analyzed; the report says so).",
         ),
     ] = False,
     fleet: FleetOpt = None,
 ) -> None:
     """Check the offline plan against every policy pack under policies/ (real packs, over gRPC).
 
-    Helm charts are expanded into the objects a real preview registers (`platformctl charts pull` first); a chart
-    that could not be expanded fails the check unless --allow-unexpanded. Exit 1 on any mandatory violation.
+    Remote components are expanded into the resources a real preview registers: Helm charts (`platformctl charts
+    pull` first) and pulumi-eks clusters (platformctl/eks_model.py); one that could not be expanded fails the check
+    unless --allow-unexpanded. Exit 1 on any mandatory violation.
     With --fleet: every stack of the fleet, planned once in dependency order; --output is then a directory that
     gets one report per stack (<stack>.md, .json, .sarif or .txt). Exit 1 if any stack fails.
 
@@ -494,6 +497,12 @@ def diff_envs(
 from platformctl import cost_cli  # noqa: E402
 
 cost_cli.register(app)
+
+# ----------------------------------------------------------------------------------------------- upgrade
+# `platformctl upgrade` lives in platformctl/upgrade_cli.py (the offline half in platformctl/upgrade.py).
+from platformctl import upgrade_cli  # noqa: E402
+
+upgrade_cli.register(app)
 
 
 # ----------------------------------------------------------------------------------------------- env

@@ -264,7 +264,11 @@ def estimate(
 
 
 def _control_plane(doc: Mapping[str, Any], pricer: _Pricer, est: Estimate, on: date) -> None:
+    # An expanded pulumi-eks component's cluster is its aws:eks/cluster:Cluster child: price that one only.
+    expanded = {e.get("urn") for e in doc.get("expansions", []) if e.get("status") == "expanded"}
     for r in _of(doc, *EKS_CLUSTER_TYPES):
+        if r["type"] == "eks:index:Cluster" and r["urn"] in expanded:
+            continue
         inputs = _requested(r)
         version = str(inputs.get("version", ""))
         policy = str((inputs.get("upgradePolicy") or {}).get("supportType", "EXTENDED"))

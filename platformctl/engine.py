@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import os
 import runpy
 import sys
 from collections.abc import Callable, Mapping
@@ -28,8 +29,8 @@ from components.config import ConfigError, StackConfig
 from components.config.fleet import GLOBAL_PROJECT
 from components.config.global_stack import validate_global_file
 from components.config.stack import SecretValue, short_stack_name, stack_file, validate_file
-from platformctl import mock_outputs
-from platformctl.expand import _CHILD_OPTIONS, CHART_TYPE, ExpandContext, ExpandResult, expand_plan
+from platformctl import eks_expand, eks_model, mock_outputs
+from platformctl.expand import _CHILD_OPTIONS, CHART_TYPE, ExpandContext, ExpandResult, RemoteExpansion, expand_plan
 from platformctl.paths import project_root
 from platformctl.plan import Plan, PlanResource
 from policies.rules.aws_taggable import is_taggable
@@ -110,6 +111,15 @@ class _Recorder:
     # StackReference name -> the output names it offered; and those that could not be resolved, with why.
     references: dict[str, list[str]] = field(default_factory=dict)
     unresolved: dict[str, str] = field(default_factory=dict)
+    # Remote components expanded while the program runs (their outputs feed it): eks:index:Cluster.
+    expansions: list[Any] = field(default_factory=list)
+    # What a component provider reads besides its inputs: the stack's config and the environment of the engine.
+    config: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+class _WhollyUnknown(Exception):
+    """An invoke whose answer only AWS knows at deploy time (mock_outputs.invoke answered None)."""
 
 
 def _stack_reference(name: str, recorder: _Recorder, references: References | None) -> tuple[str, dict[str, Any]]:
@@ -147,10 +157,21 @@ def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx, references: Refere
 
         def call(self, args: mocks.MockCallArgs):
             recorder.invokes.append(args.token)
-            return mock_outputs.invoke(args.token, args.args, ctx)
+            answer = mock_outputs.invoke(args.token, args.args, ctx)
+            if answer is None:
+                raise _WhollyUnknown()
+            return answer
 
     class RecordingMonitor(mocks.MockMonitor):
         """MockMonitor that keeps the whole RegisterResource request (options, dependencies) for the plan."""
+
+        def Invoke(self, request):
+            from pulumi.runtime.proto import resource_pb2
+
+            try:
+                return super().Invoke(request)
+            except _WhollyUnknown:
+                return resource_pb2.ResourceInvokeResponse(unknown=True)
 
         def make_urn(self, parent: str, type_: str, name: str) -> str:
             # The real engine's URN: the parent's whole qualified type chain, and no root-stack prefix.
@@ -183,6 +204,20 @@ def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx, references: Refere
             return response
 
         def RegisterResource(self, request):
+            if request.remote and request.type == eks_model.COMPONENT_TYPE:
+                raw = _struct_to_dict(request.object)
+                outcome = eks_expand.construct(
+                    self, request, ctx, config=recorder.config, env=recorder.env, raw_inputs=raw
+                )
+                return self._answer(outcome)
+            if request.remote and request.type != CHART_TYPE:  # charts are rendered after the run (expand_plan)
+                package = request.type.split(":")[0]
+                expansion = RemoteExpansion(
+                    urn=self.make_urn(request.parent, request.type, request.name), name=request.name,
+                    type=request.type, chart=package, version=request.version, status="not-expanded",
+                    reason=f"no offline model of {request.type}",
+                )  # fmt: skip
+                return self._answer(eks_expand.unexpanded(self, request, _struct_to_dict(request.object), expansion))
             response = super().RegisterResource(request)
             if request.type == "pulumi:pulumi:Stack":
                 recorder.stack_urn = response.urn
@@ -201,21 +236,45 @@ def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx, references: Refere
                 dependencies=sorted(set(request.dependencies)),
                 property_dependencies=prop_deps,
                 inputs=inputs,
-                options={
-                    "protect": bool(request.protect),
-                    "retainOnDelete": bool(request.retainOnDelete),
-                    "deleteBeforeReplace": bool(request.deleteBeforeReplace),
-                    "ignoreChanges": sorted(request.ignoreChanges),
-                    "replaceOnChanges": sorted(request.replaceOnChanges),
-                    "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
-                },
+                options=request_options(request),
             )
             if request.type == "pulumi:providers:aws":
                 recorder.provider_tags[response.urn] = _provider_default_tags(inputs)
             recorder.resources.append(resource)
             return response
 
+        def _answer(self, outcome: eks_expand.Outcome):
+            """Record a remote component's outcome and answer the program with its outputs (and their dependencies
+            on the children), or, when it was not expanded, with every output unknown."""
+            from google.protobuf import struct_pb2
+            from pulumi.runtime.proto import resource_pb2
+
+            recorder.resources.extend(outcome.resources)
+            recorder.invokes.extend(outcome.invokes)
+            recorder.expansions.append(outcome.expansion)
+            state = struct_pb2.Struct()
+            state.update(outcome.state)
+            deps = resource_pb2.RegisterResourceResponse.PropertyDependencies
+            return resource_pb2.RegisterResourceResponse(
+                urn=outcome.urn,
+                object=state,
+                propertyDependencies={k: deps(urns=v) for k, v in outcome.state_dependencies.items()},
+                result=resource_pb2.Result.FAIL if outcome.failed else resource_pb2.Result.SUCCESS,
+            )
+
     return RecordingMonitor(PlanMocks())
+
+
+def request_options(request: Any) -> dict[str, Any]:
+    """The resource options of a RegisterResource request, as the plan records them."""
+    return {
+        "protect": bool(request.protect),
+        "retainOnDelete": bool(request.retainOnDelete),
+        "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+        "ignoreChanges": sorted(request.ignoreChanges),
+        "replaceOnChanges": sorted(request.replaceOnChanges),
+        "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+    }
 
 
 def _runtime_config(values: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
@@ -373,7 +432,8 @@ def _run(
     from pulumi.runtime import settings
 
     project = _project_name(project_dir)
-    recorder = _Recorder(region=cfg.region)
+    config, secret_keys = _runtime_config(values)
+    recorder = _Recorder(region=cfg.region, config=config, env=dict(os.environ))
     warnings = _WarningLog()
     logger = logging.getLogger(f"platformctl.engine.{id(warnings)}")
     logger.propagate = False
@@ -387,7 +447,6 @@ def _run(
         session_name=role.session_name if role else None,
     )
     monitor = _make_monitor(recorder, ctx, references)
-    config, secret_keys = _runtime_config(values)
 
     def program() -> None:
         added = str(project_dir) not in sys.path
@@ -413,7 +472,8 @@ def _run(
             then=lambda _: _stack_outputs(settings.get_root_resource()),
             logger=logger,
         )
-    except pulumi.RunError as exc:
+    except (pulumi.RunError, mock_outputs.UnmodelledError) as exc:
+        # UnmodelledError: the program asked something the offline engine cannot answer faithfully.
         raise ProgramRefused(str(exc)) from None
     except Exception:
         if recorder.unresolved:  # the program failed on what it read: say which reference, not its KeyError
@@ -454,10 +514,21 @@ def _run(
         resources=[*recorder.resources, *expanded.children],
         outputs=outputs,
         invokes=sorted(set(recorder.invokes)),
-        expansions=expanded.expansions,
-        warnings=[*warnings.messages, *expanded.warnings],
+        expansions=[*recorder.expansions, *expanded.expansions],
+        warnings=[*warnings.messages, *expanded.warnings, *_unknown_zones(cfg.region, recorder.invokes)],
         references=dict(recorder.references),
     )
+
+
+def _unknown_zones(region: str, invokes: list[str]) -> list[str]:
+    from components import aws_regions
+
+    if mock_outputs.AVAILABILITY_ZONES not in invokes or aws_regions.region(region) is not None:
+        return []
+    return [
+        f"the Availability Zones of {region} are not in components/aws_regions.py: they are unknown in this plan "
+        "(subnets' zones show [unknown]) and platform:network.azCount is not checked against the Region"
+    ]
 
 
 def _stack_outputs(root: Any) -> dict[str, Any]:

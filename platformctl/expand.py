@@ -398,6 +398,23 @@ class Expansion:
 
 
 @dataclass
+class RemoteExpansion(Expansion):
+    """What became of a remote component other than a chart (pulumi-eks's `eks:index:Cluster`): expanded by a model
+    of its provider (`model` says which), not expanded (why), or failed (the provider's message). Same document shape
+    as a chart's (`chart` holds the package)."""
+
+    model: str = ""
+
+    def line(self) -> str:
+        what = f"{self.chart} {self.version}".strip()
+        if self.status == "expanded":
+            return f"{self.name}: {self.objects} resources registered by {what} ({self.model})"
+        if self.status == "not-expanded":
+            return f"{self.name}: {what} not expanded ({self.reason}): its resources were not analyzed"
+        return f"{self.name}: {what} failed: {self.reason} (a real preview fails here too)"
+
+
+@dataclass
 class ExpandContext:
     project: str
     stack: str

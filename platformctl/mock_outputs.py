@@ -1,23 +1,93 @@
-"""Realistic fake outputs for the offline engine: IDs and ARNs in AWS's real formats.
+"""The offline engine's answers: what each resource returns and what each invoke (data source) answers.
 
-The offline plan runs the real program under Pulumi's mocks; what a resource "returns" comes from
-here. Values are deterministic (hashed from the resource's type and name) so plans are stable and
-diffable. Add a type-specific builder to `EXTRA_OUTPUTS` when a component reads an output that is
-not one of its inputs (the way the cloud would compute it).
+The offline plan runs the real program under Pulumi's mocks; what a resource "returns" comes from here. Values are
+deterministic (hashed from the resource's type and name) so plans are stable and diffable: IDs and ARNs in AWS's
+real formats, inputs echoed as the providers return them. Invokes answer from real data only (the stack's config,
+the AWS SDK's partition data in components/aws_partitions.py); an invoke not modelled here is an error, never an
+empty answer.
+
+`CONTRACT` below is the mock contract: every output and invoke result the program reads, and where its offline
+answer comes from. tests/test_mock_contract.py records what the program reads in every stack and fails when it reads
+something not listed (add the answer here, from a real source, and list it), or when a listed answer is missing.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from components import aws_partitions, aws_regions
+
 ACCOUNT_ID = "123456789012"
 FAKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
-PARTITION = "aws"
+AVAILABILITY_ZONES = "aws:index/getAvailabilityZones:getAvailabilityZones"
+
+# ------------------------------------------------------------------------------------------------ the contract
+
+_ARN = "computed: ARN_FORMAT for the type (partition, Region, the stack's account, physical name or ID)"
+_NAME = "the `name` input, else Pulumi's auto-name <resource name>-<7 hex>"
+CONTRACT: dict[str, dict[str, str]] = {
+    # Resources (type token -> output property -> where the offline answer comes from). Not recorded (read without
+    # a getter) and answered for every resource: `urn` (the engine's) and a custom resource's `id` (physical_id:
+    # AWS's format per type, vpc-/subnet-/sg-<17 hex>, the KMS key's UUID, else the physical name).
+    "aws:cloudwatch/eventRule:EventRule": {"arn": _ARN, "name": _NAME},
+    "aws:cloudwatch/logGroup:LogGroup": {"arn": _ARN, "name": _NAME},
+    "aws:codebuild/project:Project": {"name": _NAME},
+    "aws:ec2/launchTemplate:LaunchTemplate": {"latestVersion": "computed: 1 (a new template's first version)"},
+    "aws:ecr/repository:Repository": {
+        "arn": _ARN,
+        "name": _NAME,
+        "repositoryUrl": "computed: <account>.dkr.ecr.<region>.<dns suffix>/<name>",
+    },
+    "aws:eks/accessEntry:AccessEntry": {"principalArn": "the input"},
+    "aws:eks/nodeGroup:NodeGroup": {
+        "nodeGroupName": "the input, else the prefix plus 26 hex (AWS appends a unique suffix)"
+    },
+    "aws:iam/instanceProfile:InstanceProfile": {"arn": _ARN, "name": _NAME},
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": {"arn": "computed: oidc-provider/<url without scheme>"},
+    "aws:iam/role:Role": {"arn": _ARN, "name": _NAME},
+    "aws:kms/key:Key": {"arn": _ARN, "keyId": "computed: a UUID (the key's ID)"},
+    "aws:rds/instance:Instance": {
+        "address": "computed: <identifier>.<12 hex>.<region>.rds.<dns suffix>",
+        "masterUserSecrets": "computed: one secret (secretArn rds!db-<uuid>, the input kmsKeyId, active)",
+    },
+    "aws:rds/parameterGroup:ParameterGroup": {"name": _NAME},
+    "aws:rds/subnetGroup:SubnetGroup": {"name": _NAME},
+    "aws:sqs/queue:Queue": {"arn": _ARN, "url": "computed: https://sqs.<region>.<dns suffix>/<account>/<name>"},
+    "random:index/randomPassword:RandomPassword": {
+        "result": "computed: a stand-in (never a real secret; always masked)",
+        "bcryptHash": "computed: a stand-in",
+    },
+    # A remote component: its outputs are the construct state of the pulumi-eks model, computed from the mocked
+    # outputs of the children it registers (platformctl/eks_model.py).
+    "eks:index:Cluster": dict.fromkeys(
+        (
+            "clusterSecurityGroupId",
+            "kubeconfig",
+            "kubeconfigJson",
+            "nodeSecurityGroupId",
+            "oidcIssuer",
+            "oidcProviderArn",
+        ),
+        "model: platformctl/eks_model.py construct state",
+    ),
+    # Invokes (token -> result property -> source).
+    "aws:index/getAvailabilityZones:getAvailabilityZones": {
+        "names": "the Region's zone names, components/aws_regions.py (unknown for a Region it does not list)"
+    },
+    "aws:index/getCallerIdentity:getCallerIdentity": {
+        "accountId": "the stack's platform:environment.account",
+        "arn": "an IAM user of that account, or the session of the role the stack assumes (aws:assumeRoles)",
+    },
+    "aws:index/getPartition:getPartition": {"partition": "the Region's partition (components/aws_partitions.py)"},
+    "aws:index/getRegion:getRegion": {"region": "the stack's aws:region, a Region of components/aws_partitions.py"},
+    "aws:iam/getSessionContext:getSessionContext": {
+        "issuerArn": "the caller's ARN, or for an assumed-role session its role (with the path the stack configures)"
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -29,12 +99,32 @@ class Ctx:
     session_name: str | None = None
 
     @property
+    def aws_region(self) -> aws_partitions.Region:
+        known = aws_partitions.region(self.region)
+        if known is None:  # the config refuses such a Region before anything runs
+            raise UnmodelledError(f"{self.region!r} is not an AWS Region ({aws_partitions.source()})")
+        return known
+
+    @property
+    def partition(self) -> str:
+        return self.aws_region.partition
+
+    @property
+    def dns_suffix(self) -> str:
+        return self.aws_region.dns_suffix
+
+    @property
     def caller_arn(self) -> str:
         """What STS GetCallerIdentity answers: an assumed-role session, or (no role) an IAM user."""
+        p = self.partition
         if self.role_arn:
             role_name = self.role_arn.rsplit("/", 1)[-1]
-            return f"arn:{PARTITION}:sts::{self.account}:assumed-role/{role_name}/{self.session_name or 'offline'}"
-        return f"arn:{PARTITION}:iam::{self.account}:user/offline"
+            return f"arn:{p}:sts::{self.account}:assumed-role/{role_name}/{self.session_name or 'offline'}"
+        return f"arn:{p}:iam::{self.account}:user/offline"
+
+
+class UnmodelledError(Exception):
+    """The program asked the offline engine something it has no real answer for (a real preview would ask AWS)."""
 
 
 def _hex(seed: str, n: int = 17) -> str:
@@ -106,9 +196,9 @@ def _service_and_resource(type_token: str) -> tuple[str, str]:
 
 
 def _eks_cluster_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
-    issuer = f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{_hex(name, 32).upper()}"
+    issuer = f"https://oidc.eks.{ctx.region}.{ctx.dns_suffix}/id/{_hex(name, 32).upper()}"
     return {
-        "endpoint": f"https://{_hex(name, 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com",
+        "endpoint": f"https://{_hex(name, 32).upper()}.gr7.{ctx.region}.eks.{ctx.dns_suffix}",
         "certificateAuthority": {
             "data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
         },
@@ -121,7 +211,7 @@ def _eks_cluster_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
 
 def _sqs_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     qname = inputs.get("name") or name
-    return {"url": f"https://sqs.{ctx.region}.amazonaws.com/{ctx.account}/{qname}"}
+    return {"url": f"https://sqs.{ctx.region}.{ctx.dns_suffix}/{ctx.account}/{qname}"}
 
 
 def _kms_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
@@ -134,14 +224,14 @@ def _vpc_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
 
 def _ecr_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     rname = inputs.get("name") or name
-    return {"repositoryUrl": f"{ctx.account}.dkr.ecr.{ctx.region}.amazonaws.com/{rname}", "registryId": ctx.account}
+    return {"repositoryUrl": f"{ctx.account}.dkr.ecr.{ctx.region}.{ctx.dns_suffix}/{rname}", "registryId": ctx.account}
 
 
 def _rds_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     ident = inputs.get("identifier") or name
     return {
-        "endpoint": f"{ident}.{_hex(name, 12)}.{ctx.region}.rds.amazonaws.com:5432",
-        "address": f"{ident}.{_hex(name, 12)}.{ctx.region}.rds.amazonaws.com",
+        "endpoint": f"{ident}.{_hex(name, 12)}.{ctx.region}.rds.{ctx.dns_suffix}:5432",
+        "address": f"{ident}.{_hex(name, 12)}.{ctx.region}.rds.{ctx.dns_suffix}",
         "port": 5432,
         "masterUserSecrets": [
             {
@@ -156,7 +246,7 @@ def _rds_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
 
 def _rds_cluster_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     ident = inputs.get("clusterIdentifier") or name
-    host = f"{ident}.cluster-{_hex(name, 12)}.{ctx.region}.rds.amazonaws.com"
+    host = f"{ident}.cluster-{_hex(name, 12)}.{ctx.region}.rds.{ctx.dns_suffix}"
     return {
         "endpoint": host,
         "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
@@ -165,55 +255,9 @@ def _rds_cluster_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
     }
 
 
-def _kubeconfig(name: str, ctx: Ctx) -> dict:
-    server = f"https://{_hex(name, 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com"
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": "TU9DSw=="}}],
-        "contexts": [{"name": "aws", "context": {"cluster": name, "user": "aws"}}],
-        "current-context": "aws",
-        "users": [
-            {
-                "name": "aws",
-                "user": {
-                    "exec": {
-                        "apiVersion": "client.authentication.k8s.io/v1beta1",
-                        "command": "aws",
-                        "args": ["eks", "get-token", "--cluster-name", name, "--output", "json"],
-                    }
-                },
-            }
-        ],
-    }
-
-
-def _eks_component_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
-    """pulumi-eks's `eks:index:Cluster` is a remote component: offline we give it the outputs the program reads."""
-    cluster_name = inputs.get("name") or f"{name}-eksCluster-{_hex(name, 7)}"
-    kubeconfig = _kubeconfig(cluster_name, ctx)
-    # Its kubeconfig outputs come from generateKubeconfig(includeProfile=false): `--role <roleArn>` when
-    # providerCredentialOpts names a role (the profile only goes into its own provider's copy).
-    role = (inputs.get("providerCredentialOpts") or {}).get("roleArn")
-    if role:
-        kubeconfig["users"][0]["user"]["exec"]["args"] += ["--role", role]
-    issuer_id = _hex(name, 32).upper()
-    oidc_host = f"oidc.eks.{ctx.region}.amazonaws.com/id/{issuer_id}"
-    return {
-        "kubeconfig": kubeconfig,
-        "kubeconfigJson": json.dumps(kubeconfig),
-        "clusterSecurityGroupId": f"sg-{_hex(name + 'cluster')}",
-        "nodeSecurityGroupId": f"sg-{_hex(name + 'node')}",
-        "oidcProviderArn": f"arn:aws:iam::{ctx.account}:oidc-provider/{oidc_host}",
-        "oidcProviderUrl": oidc_host,
-        "oidcIssuer": oidc_host,
-        "clusterName": cluster_name,
-        "eksClusterName": cluster_name,
-        "clusterArn": f"arn:aws:eks:{ctx.region}:{ctx.account}:cluster/{cluster_name}",
-        "clusterEndpoint": kubeconfig["clusters"][0]["cluster"]["server"],
-        "clusterCertificateAuthority": "TU9DSw==",
-        "clusterVersion": inputs.get("version"),
-    }
+def _security_group_rule_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
+    # The AWS provider reads the rule's own ID back from EC2 (DescribeSecurityGroupRules): sgr-<17 hex>.
+    return {"securityGroupRuleId": f"sgr-{_hex('sgr' + name)}"}
 
 
 def _launch_template_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
@@ -235,7 +279,7 @@ def _route53_zone_extras(name: str, inputs: dict, ctx: Ctx) -> dict:
             f"ns-{int(_hex(name + str(i), 3), 16) % 2048}.awsdns-{i:02d}.{tld}"
             for i, tld in enumerate(("com", "net", "org", "co.uk"))
         ],
-        "arn": f"arn:{PARTITION}:route53:::hostedzone/{zone_id}",
+        "arn": f"arn:{ctx.partition}:route53:::hostedzone/{zone_id}",
     }
 
 
@@ -254,7 +298,7 @@ EXTRA_OUTPUTS: dict[str, Callable[[str, dict, Ctx], dict]] = {
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template_extras,
     "aws:eks/nodeGroup:NodeGroup": _node_group_extras,
     "aws:eks/cluster:Cluster": _eks_cluster_extras,
-    "eks:index:Cluster": _eks_component_extras,
+    "aws:ec2/securityGroupRule:SecurityGroupRule": _security_group_rule_extras,
     "aws:sqs/queue:Queue": _sqs_extras,
     "aws:kms/key:Key": _kms_extras,
     "aws:ec2/vpc:Vpc": _vpc_extras,
@@ -288,7 +332,7 @@ def new_resource(type_token: str, name: str, inputs: dict[str, Any], ctx: Ctx) -
         fmt = ARN_FORMAT.get(type_token)
         if fmt:
             arn = fmt.format(
-                p=PARTITION,
+                p=ctx.partition,
                 a=ctx.account,
                 r=ctx.region,
                 name=physical_name,
@@ -299,7 +343,7 @@ def new_resource(type_token: str, name: str, inputs: dict[str, Any], ctx: Ctx) -
             )
         else:
             service, resource = _service_and_resource(type_token)
-            arn = f"arn:{PARTITION}:{service}:{ctx.region}:{ctx.account}:{resource}/{rid}"
+            arn = f"arn:{ctx.partition}:{service}:{ctx.region}:{ctx.account}:{resource}/{rid}"
         outputs.setdefault("arn", arn)
         outputs.setdefault("name", physical_name)
         outputs.setdefault("ownerId", ctx.account)
@@ -310,49 +354,81 @@ def new_resource(type_token: str, name: str, inputs: dict[str, Any], ctx: Ctx) -
     return rid, outputs
 
 
-def invoke(token: str, args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-    """Data-source answers. Unknown invokes return {} (the engine records them)."""
-    if token == "aws:index/getCallerIdentity:getCallerIdentity":
-        return {
-            "accountId": ctx.account,
-            "arn": ctx.caller_arn,
-            "userId": "AIDAOFFLINE",
-            "id": ctx.account,
-        }
-    if token == "aws:index/getRegion:getRegion":
-        return {
-            "name": ctx.region,
-            "region": ctx.region,
-            "id": ctx.region,
-            "description": ctx.region,
-            "endpoint": f"ec2.{ctx.region}.amazonaws.com",
-        }
-    if token == "aws:index/getPartition:getPartition":
-        return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
-    if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-        letters = "abcdef"
-        return {
-            "names": [f"{ctx.region}{c}" for c in letters],
-            "zoneIds": [f"euw1-az{i + 1}" for i in range(6)],
-            "id": ctx.region,
-            "groupNames": [ctx.region],
-        }
-    if token == "aws:iam/getSessionContext:getSessionContext":
-        # An IAM user's session context is itself; an assumed-role session's issuer is its role.
-        arn = args.get("arn") or ctx.caller_arn
-        issuer, session = arn, ""
-        if ":assumed-role/" in arn:
-            prefix, _, rest = arn.partition(":assumed-role/")
-            role_name, _, session = rest.partition("/")
-            # The issuer keeps the role's path, which the assumed-role ARN drops.
-            same = ctx.role_arn and ctx.role_arn.rsplit("/", 1)[-1] == role_name
-            issuer = ctx.role_arn if same else f"{prefix.replace(':sts::', ':iam::')}:role/{role_name}"
-        return {
-            "arn": arn,
-            "issuerArn": issuer,
-            "issuerId": "AIDAOFFLINE",
-            "issuerName": issuer.rsplit("/", 1)[-1],
-            "sessionName": session,
-            "id": arn,
-        }
-    return {}
+def _caller_identity(args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    return {"accountId": ctx.account, "arn": ctx.caller_arn, "userId": "AIDAOFFLINE", "id": ctx.account}
+
+
+def _region(args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    # The provider answers the Region it is configured with (or the one asked for), and its description. `endpoint`
+    # is not answered: nothing reads it, and its value is not in the data here.
+    name = args.get("region") or args.get("name") or ctx.region
+    known = aws_partitions.region(name)
+    if known is None:
+        raise UnmodelledError(f"getRegion: {name!r} is not an AWS Region ({aws_partitions.source()})")
+    return {"name": name, "region": name, "id": name, "description": known.description}
+
+
+def _partition(args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    # `reverseDnsPrefix` is not answered: nothing reads it.
+    r = ctx.aws_region
+    return {"partition": r.partition, "dnsSuffix": r.dns_suffix, "id": r.partition}
+
+
+def _availability_zones(args: dict[str, Any], ctx: Ctx) -> dict[str, Any] | None:
+    """The Region's zones from components/aws_regions.py (names and AZ IDs as sourced there, every listed zone taken
+    as available). A Region that table does not know: None, a wholly unknown answer (only AWS knows it at deploy
+    time); the plan goes on with unknown subnet zones, and says so, rather than with invented ones."""
+    unsupported = sorted(k for k, v in args.items() if v not in (None, [], False) and k != "state")
+    if unsupported or args.get("state") not in (None, "available"):
+        raise UnmodelledError(f"getAvailabilityZones with {unsupported or args.get('state')} is not modelled offline")
+    known = aws_regions.region(ctx.region)
+    if known is None:
+        return None
+    return {
+        "names": list(known.zone_names),
+        "zoneIds": list(known.zone_ids),
+        "groupNames": [ctx.region],  # the zone group of a Region's AZs is the Region
+        "id": ctx.region,
+    }
+
+
+def _session_context(args: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    # An IAM user's session context is itself; an assumed-role session's issuer is its role.
+    arn = args.get("arn") or ctx.caller_arn
+    issuer, session = arn, ""
+    if ":assumed-role/" in arn:
+        prefix, _, rest = arn.partition(":assumed-role/")
+        role_name, _, session = rest.partition("/")
+        # The issuer keeps the role's path, which the assumed-role ARN drops.
+        same = ctx.role_arn and ctx.role_arn.rsplit("/", 1)[-1] == role_name
+        issuer = ctx.role_arn if same else f"{prefix.replace(':sts::', ':iam::')}:role/{role_name}"
+    return {
+        "arn": arn,
+        "issuerArn": issuer,
+        "issuerId": "AIDAOFFLINE",
+        "issuerName": issuer.rsplit("/", 1)[-1],
+        "sessionName": session,
+        "id": arn,
+    }
+
+
+INVOKES: dict[str, Callable[[dict[str, Any], Ctx], dict[str, Any] | None]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
+    "aws:index/getRegion:getRegion": _region,
+    "aws:index/getPartition:getPartition": _partition,
+    AVAILABILITY_ZONES: _availability_zones,
+    "aws:iam/getSessionContext:getSessionContext": _session_context,
+}
+
+
+def invoke(token: str, args: dict[str, Any], ctx: Ctx) -> dict[str, Any] | None:
+    """A data source's answer, from real data (see CONTRACT); None: wholly unknown offline (the engine answers the
+    program "unknown", as for an invoke whose inputs are not known yet). An invoke not modelled here is an error: a
+    real preview would ask AWS, and an empty answer would be invented."""
+    answer = INVOKES.get(token)
+    if answer is None:
+        raise UnmodelledError(
+            f"the offline engine has no answer for the invoke {token}: add one from a real source to "
+            "platformctl/mock_outputs.py (INVOKES, CONTRACT)"
+        )
+    return answer(args, ctx)

@@ -91,7 +91,8 @@ class Plan:
     resources: list[PlanResource]
     outputs: dict[str, Any] = field(default_factory=dict)
     invokes: list[str] = field(default_factory=list)
-    # What became of each Helm chart and release (platformctl.expand.Expansion), and the engine's warnings.
+    # What became of each remote component (platformctl.expand.Expansion: Helm charts and releases, pulumi-eks
+    # clusters), and the engine's warnings.
     expansions: list[Any] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # StackReferences the program read (fully qualified stack name -> the output names that stack offered).
@@ -121,7 +122,8 @@ class Plan:
 
     @property
     def unexpanded(self) -> list[Any]:
-        """Charts (and releases) whose objects are not in the plan: not expanded, or failed to render."""
+        """Remote components (charts, releases, pulumi-eks clusters) whose resources are not in the plan: not
+        expanded, or failed."""
         return [e for e in self.expansions if e.status != "expanded"]
 
     def summary(self) -> dict[str, Any]:

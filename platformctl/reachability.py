@@ -17,7 +17,11 @@ EVERYWHERE = ("0.0.0.0/0", "::/0")
 
 
 def kubernetes_resources(plan: Any) -> list[Any]:
-    return [r for r in plan.resources if r.type.startswith(KUBERNETES)]
+    """Kubernetes objects and the providers they use. A Kubernetes provider nothing uses reaches nothing (pulumi-eks
+    registers its own for the aws-auth ConfigMap, storage classes and the VPC CNI, none of which this program has)."""
+    objects = [r for r in plan.resources if r.type.startswith("kubernetes:")]
+    used = {r.provider for r in objects}
+    return [r for r in plan.resources if r.type == "pulumi:providers:kubernetes" and r.urn in used] + objects
 
 
 def unreachable_warning(plan: Any) -> str | None:

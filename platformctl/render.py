@@ -58,7 +58,7 @@ def print_plan_summary(
         )
         console.print()
     if plan.expansions:
-        console.print("[bold]Helm charts[/]")
+        console.print("[bold]Remote components (Helm charts, pulumi-eks)[/]")
         for e in sorted(plan.expansions, key=lambda e: (e.status == "expanded", e.name)):
             style = "" if e.status == "expanded" else ("yellow" if e.status == "not-expanded" else "bold red")
             line = e.line()

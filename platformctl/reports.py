@@ -47,11 +47,11 @@ class PolicyReport:
     policies: list[PolicySummary]
     diagnostics: list[Diagnostic]
     timings: dict[str, float] = field(default_factory=dict)
-    # Helm charts (and releases) whose objects are not in the plan, one line each: not analyzed. They fail the
-    # check unless `allow_unexpanded` (--allow-unexpanded), which the report then says.
+    # Remote components (Helm charts and releases, pulumi-eks clusters) whose resources are not in the plan, one line
+    # each: not analyzed. They fail the check unless `allow_unexpanded` (--allow-unexpanded), which the report says.
     unexpanded: list[str] = field(default_factory=list)
     allow_unexpanded: bool = False
-    rendered: int = 0  # resources rendered from charts (included in `resources`)
+    rendered: int = 0  # resources registered by expanded remote components (included in `resources`)
 
     def __post_init__(self) -> None:
         self.diagnostics = sorted(
@@ -74,7 +74,10 @@ class PolicyReport:
         if not self.unexpanded:
             return ""
         verdict = "allowed by --allow-unexpanded" if self.allow_unexpanded else "fails the check"
-        return f"{len(self.unexpanded)} Helm chart(s) not expanded, their objects not analyzed ({verdict})"
+        return (
+            f"{len(self.unexpanded)} remote component(s) (Helm charts, pulumi-eks clusters) not expanded, their "
+            f"resources not analyzed ({verdict})"
+        )
 
     def counts_by_policy(self) -> dict[str, Counter[str]]:
         out: dict[str, Counter[str]] = {p.name: Counter() for p in self.policies}
@@ -88,8 +91,8 @@ class PolicyReport:
         return (
             f"policy check {verdict} for stack {self.stack}: {len(self.mandatory)} mandatory, "
             f"{len(self.advisory)} advisory violation(s) across {self.resources} resources "
-            f"({self.rendered} rendered from Helm charts), {len(self.policies)} policies in {len(self.packs)} packs"
-            + (f"; {note}" if note else "")
+            f"({self.rendered} registered by expanded remote components), {len(self.policies)} policies in "
+            f"{len(self.packs)} packs" + (f"; {note}" if note else "")
         )
 
 

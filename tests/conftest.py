@@ -95,6 +95,23 @@ def prod_plan(plans):
 
 
 @pytest.fixture
+def run_program():
+    """Run a program body under the offline engine's recording monitor (as platformctl.engine runs __main__.py);
+    returns the recorder (resources, invokes, expansions)."""
+    from platformctl import engine, mock_outputs
+
+    def run(body, region: str = "eu-west-1", env=None):
+        recorder = engine._Recorder(region=region, config={"aws:region": region}, env=env or {})
+        monitor = engine._make_monitor(recorder, mock_outputs.Ctx(region=region))
+        engine.run_with_mocks(
+            body, monitor.mocks, project="t", stack="t", monitor=monitor, config={"aws:region": region}
+        )
+        return recorder
+
+    return run
+
+
+@pytest.fixture
 def plan_with_edited_config(tmp_path):
     """`platformctl plan STACK --config-file F` where F is the stack's file after `edit(config)`:
     returns (exit code, output lines). The CLI path every bad-config test goes through."""
@@ -112,3 +129,26 @@ def plan_with_edited_config(tmp_path):
         return result.exit_code, result.output.strip().splitlines()
 
     return run
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    """A copy of the repository's tracked files in a temporary directory (`project_copy()` -> its path), for commands
+    that edit stack files or platform/ (point PLATFORMCTL_PROJECT_DIR at it). `git=True` makes it a git work tree
+    with one commit, as a clone is."""
+    import shutil
+    import subprocess
+
+    def make(git: bool = False) -> Path:
+        listed = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=True)
+        project = tmp_path / "project"
+        for name in listed.stdout.splitlines():
+            if (ROOT / name).is_file():
+                (project / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / name, project / name)
+        if git:
+            for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "clone"]):
+                subprocess.run(["git", "-C", str(project), *args], check=True, capture_output=True)
+        return project
+
+    return make

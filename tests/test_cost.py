@@ -141,6 +141,12 @@ def test_a_region_absent_from_the_price_table_lists_what_is_not_priced_and_exits
 # ------------------------------------------------------------------------------------------- the model
 
 
+def test_one_control_plane_per_cluster(estimates):
+    """pulumi-eks's component and the aws:eks/cluster:Cluster it registers are one cluster: priced once."""
+    for est in estimates.values():
+        assert [i.item for i in est.items].count("EKS control plane (standard support)") == 1
+
+
 def test_spot_is_the_on_demand_price_less_the_stated_discount(estimates):
     general = next(i for i in estimates["dev"].items if i.item == "node group general: m7i.large spot")
     on_demand = P.load_table().price("eu-west-1", "ec2.m7i.large").usd
@@ -182,8 +188,9 @@ def test_log_storage_follows_each_log_groups_retention(estimates):
 
 def test_extended_support_is_charged_only_past_standard_support_with_the_extended_policy(plans):
     doc = json.loads(plans["dev"].to_json())
-    cluster = next(r for r in doc["resources"] if r["type"] == "eks:index:Cluster")
-    inputs = cluster.get("remoteInputs") or cluster["inputs"]
+    # The priced cluster is pulumi-eks's aws:eks/cluster:Cluster (its component is expanded in the plan).
+    cluster = next(r for r in doc["resources"] if r["type"] == "aws:eks/cluster:Cluster")
+    inputs = cluster["inputs"]
     inputs["version"] = "1.32"  # standard support ended 2026-03-23
     inputs["upgradePolicy"] = {"supportType": "EXTENDED"}
     extended = C.estimate(doc, CostConfig(), on=ON)

@@ -109,9 +109,14 @@ def test_database_security_group_admits_5432_from_the_cluster_nodes_only(plans):
             assert rule.inputs["ipProtocol"] == "tcp"
             assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
             assert rule.property_dependencies["securityGroupId"] == [sg.urn]
-            # The source is the cluster's node security group (an output of the cluster component).
-            [source] = rule.property_dependencies["referencedSecurityGroupId"]
-            assert resources[source].component == f"{env}-cluster"
+            # The source is the cluster's node security group: an output of pulumi-eks's component, which depends on
+            # the component and on the security group it registers.
+            sources = [resources[u] for u in rule.property_dependencies["referencedSecurityGroupId"]]
+            assert {(s.type, s.component) for s in sources} == {
+                ("eks:index:Cluster", f"{env}-cluster"),
+                ("aws:ec2/securityGroup:SecurityGroup", f"{env}-cluster"),
+            }
+            assert [s.name for s in sources if s.custom] == [f"{env}-cluster-eks-nodeSecurityGroup"]
 
 
 def test_exported_logs_have_retention_and_the_database_key(prod_plan):

@@ -201,12 +201,12 @@ def test_the_cluster_security_group_admits_the_runner_on_443(prod_plan):
     rule = one(prod_plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     sg = one(prod_plan, "aws:ec2/securityGroup:SecurityGroup")
     [eks] = prod_plan.of_type("eks:index:Cluster")
-    from platformctl.mock_outputs import EXTRA_OUTPUTS, Ctx
+    from platformctl.mock_outputs import physical_id
 
-    cluster_sg = EXTRA_OUTPUTS["eks:index:Cluster"](eks.name, eks.inputs, Ctx(region="eu-west-1"))[
-        "clusterSecurityGroupId"
-    ]
-    assert rule.inputs["securityGroupId"] == cluster_sg
+    # pulumi-eks's cluster security group (its clusterSecurityGroupId output).
+    [cluster_sg] = [r for r in prod_plan.resources if r.name == f"{eks.name}-eksClusterSecurityGroup"]
+    assert rule.inputs["securityGroupId"] == physical_id(cluster_sg.type, cluster_sg.name, cluster_sg.inputs)
+    assert cluster_sg.urn in rule.property_dependencies["securityGroupId"]
     assert rule.inputs["referencedSecurityGroupId"] == f"sg-{_mock_hex(sg)}"
     assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 443, 443)
     assert "cidrIpv4" not in rule.inputs
@@ -254,8 +254,8 @@ def test_the_runners_deploy_role_is_the_clusters_deployer_and_admin(prod_plan):
     assert admin.inputs["principalArn"] == deploy_role
     assert admin.inputs["policyArn"] == cluster_iam.access_policy_arn(cluster_iam.ADMIN_POLICY)
     assert admin.inputs["accessScope"] == {"type": "cluster"}
-    # The Kubernetes provider waits for that entry: every in-cluster resource is applied with it.
-    [k8s] = prod_plan.of_type("pulumi:providers:kubernetes")
+    # The program's Kubernetes provider waits for that entry: every in-cluster resource is applied with it.
+    [k8s] = [r for r in prod_plan.of_type("pulumi:providers:kubernetes") if r.name == "prod-cluster-k8s"]
     assert admin.urn in k8s.dependencies
 
 

@@ -143,7 +143,14 @@ def test_node_pool_spec():
     assert tmpl["taints"] == [{"key": "capacity", "value": "spot", "effect": "NoSchedule"}]
     assert tmpl["expireAfter"] == "Never"
     assert spec["limits"] == {"cpu": "100", "memory": "400Gi"}
-    assert spec["disruption"] == {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "5m"}
+    # Karpenter's default budget (10%), written out; the upgrade's drift hold adds a Drifted budget of 0.
+    assert spec["disruption"] == {
+        "consolidationPolicy": "WhenEmpty",
+        "consolidateAfter": "5m",
+        "budgets": [{"nodes": "10%"}],
+    }
+    held = node_pool_spec(pool, hold_drift=True)["disruption"]["budgets"]
+    assert held == [{"nodes": "10%"}, {"nodes": "0", "reasons": ["Drifted"]}]
     assert spec["weight"] == 10
 
 
@@ -296,6 +303,7 @@ def test_node_pools_per_env(plans):
     assert prod["general"]["disruption"] == {
         "consolidationPolicy": "WhenEmptyOrUnderutilized",
         "consolidateAfter": "5m",
+        "budgets": [{"nodes": "10%"}],
     }
     assert prod["spot"]["template"]["spec"]["taints"] == [{"key": "capacity", "value": "spot", "effect": "NoSchedule"}]
     for plan in plans.values():
@@ -390,6 +398,24 @@ def test_empty_karpenter_pool_list_exits_2(plan_with_edited_config):
             "dev",
             "platform:karpenter.nodePools[0].name: 'system' is the managed node pool that runs Karpenter "
             '(got "system")',
+        ),
+        (
+            _karpenter(DEV, {"disruptionBudgets": [{"nodes": "110%"}]}),
+            "dev",
+            "platform:karpenter.nodePools[0].disruptionBudgets[0].nodes: '110%' is not a node count like 1 or a "
+            'percentage like 10% (got "110%")',
+        ),
+        (
+            _karpenter(DEV, {"disruptionBudgets": [{"nodes": 0, "schedule": "@daily"}]}),
+            "dev",
+            "platform:karpenter.nodePools[0].disruptionBudgets[0]: schedule and duration go together (a budget is "
+            'active for `duration` after each hit) (got {"nodes": 0, "schedule": "@daily"})',
+        ),
+        (
+            _karpenter(DEV, {"disruptionBudgets": [{"nodes": 1, "reasons": ["Expired"]}]}),
+            "dev",
+            "platform:karpenter.nodePools[0].disruptionBudgets[0].reasons[0]: input should be 'Underutilized', "
+            """'Empty' or 'Drifted' (got "Expired")""",
         ),
         (
             _karpenter(DEV, {"capacityTypes": ["SPOT"]}),

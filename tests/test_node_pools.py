@@ -178,10 +178,20 @@ def test_launch_templates_require_imdsv2_and_encrypt_root_volumes(plans, stack):
 
 
 def plan_node_sg(plan):
+    """The launch templates' security group: pulumi-eks's node security group (the cluster's nodeSecurityGroupId)."""
     eks = next(r for r in plan.resources if r.type == "eks:index:Cluster")
+    node_sg = plan.by_urn[next(u for u in plan.by_urn if u.endswith(f"::{eks.name}-nodeSecurityGroup"))]
     lt = next(r for r in nodes(plan) if r.type == "aws:ec2/launchTemplate:LaunchTemplate")
-    assert lt.property_dependencies["vpcSecurityGroupIds"] == [eks.urn]
+    # The output depends on the component and on the child it comes from, as the engine reports for a remote component.
+    assert lt.property_dependencies["vpcSecurityGroupIds"] == sorted([eks.urn, node_sg.urn])
+    assert lt.inputs["vpcSecurityGroupIds"] == [mock_id(node_sg)]
     return lt.inputs["vpcSecurityGroupIds"][0]
+
+
+def mock_id(resource):
+    from platformctl.mock_outputs import physical_id
+
+    return physical_id(resource.type, resource.name, resource.inputs)
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -22,7 +22,7 @@ def test_access_teams_match_the_gitops_teams(plans, stack):
     access_teams = {t.name: t for t in plan.config.cluster.access.teams}
     assert set(access_teams) == set(gitops_teams), "platform:cluster.access.teams and platform/teams differ"
     (cluster,) = plan.of_type("eks:index:Cluster")
-    entries = cluster.inputs["accessEntries"]
+    entries = cluster.requested["accessEntries"]
     for name, team in access_teams.items():
         entry = entries[f"team-{name}"]
         assert entry["principalArn"] == team.role_arn

@@ -47,6 +47,7 @@ class AddonsArgs:
     environment: str
     production: bool
     region: str
+    # The minor whose EKS add-on versions are installed (platform:cluster.dataPlane.addons during an upgrade).
     kubernetes_version: str
     cluster_name: pulumi.Input[str]
     # The EKS cluster: every add-on depends on it (the Kubernetes provider targets it).
@@ -69,6 +70,17 @@ class AddonsArgs:
     # the parent's type, not its name: with one prefix for every phase an add-on keeps its URNs (no replacement)
     # whichever Addons component installs it.
     resource_prefix: str | None = None
+    # The minor Helm add-ons and the add-on namespaces follow (per-minor images, Pod Security version labels); default
+    # `kubernetes_version` (platform:cluster.dataPlane.charts during an upgrade).
+    charts_kubernetes_version: str | None = None
+
+    @property
+    def charts_minor(self) -> str:
+        return self.charts_kubernetes_version or self.kubernetes_version
+
+    def minor_for(self, spec: AddonSpec) -> str:
+        """The minor an add-on's builders see: the EKS add-on layer's or the charts layer's."""
+        return self.kubernetes_version if spec.kind == "eks" else self.charts_minor
 
     def __post_init__(self) -> None:
         if self.phase not in PHASES:
@@ -88,7 +100,8 @@ class AddonsArgs:
             environment=cfg.environment.name,
             production=cfg.production,
             region=cfg.region,
-            kubernetes_version=cfg.cluster.version,
+            kubernetes_version=cfg.cluster.addons_version,
+            charts_kubernetes_version=cfg.cluster.charts_version,
             cluster_name=cluster.cluster_name,
             cluster=cluster.eks,
             k8s_provider=cluster.k8s_provider,
@@ -259,7 +272,7 @@ class Addons(pulumi.ComponentResource):
                 partition=partition,
                 account_id=account_id,
                 cluster_name=cluster_name,
-                kubernetes_version=a.kubernetes_version,
+                kubernetes_version=a.minor_for(spec),
                 vpc_id=vpc,
                 settings=a.config.settings(spec.name),
                 addons=a.config,
@@ -392,7 +405,7 @@ class Addons(pulumi.ComponentResource):
         deps += [g for n, g in self._log_groups.items() if n in spec.log_groups(_naming_context(a, spec))]
 
         if spec.own_namespace_ingress_ports is not None:
-            ns = kube.namespace(spec, a.kubernetes_version)
+            ns = kube.namespace(spec, a.charts_minor)
             namespace = k8s.core.v1.Namespace(f"{self._prefix}-{spec.name}-ns", metadata=ns["metadata"], opts=on_k8s)
             ns_opts = pulumi.ResourceOptions(parent=self, provider=a.k8s_provider, depends_on=[namespace])
             for policy in (kube.default_deny(spec), kube.addon_traffic(spec)):
@@ -550,7 +563,7 @@ def _naming_context(a: AddonsArgs, spec: AddonSpec) -> AddonContext:
         partition="aws",
         account_id="",
         cluster_name=naming.cluster_name(a.environment),
-        kubernetes_version=a.kubernetes_version,
+        kubernetes_version=a.minor_for(spec),
         vpc_id="",
         settings=a.config.settings(spec.name),
         addons=a.config,

@@ -25,7 +25,17 @@ def semantic_problems(cfg: StackConfig) -> list[Problem]:
     """Every cross-field problem. `cfg` may be partial (sections that failed validation are missing):
     a check that needs a missing section is skipped, so structural and semantic problems show together."""
     out: list[Problem] = []
-    for check in (_environment, _network, _cluster, _node_pools, _karpenter, _data, _addons, _deploy_runner):
+    for check in (
+        _environment,
+        _network,
+        _cluster,
+        _data_plane,
+        _node_pools,
+        _karpenter,
+        _data,
+        _addons,
+        _deploy_runner,
+    ):
         try:
             out.extend(check(cfg))
         except MissingSection:
@@ -199,6 +209,43 @@ def _cluster(cfg: StackConfig) -> list[Problem]:
             )
         )
     out.extend(_access(c.access, f"{key}.access"))
+    return out
+
+
+def _data_plane(cfg: StackConfig) -> list[Problem]:
+    """`platform:cluster.dataPlane`: layers held one minor below the control plane during `platformctl upgrade`."""
+    from components.version_matrix import minor_key
+
+    c = cfg.cluster
+    key = "platform:cluster.dataPlane"
+    layers: list[tuple[str, str]] = []
+    for name, value in (("addons", c.data_plane.addons), ("charts", c.data_plane.charts)):
+        if value is not None:
+            layers.append((name, value))
+    layers += [(f"nodeGroups.{pool}", v) for pool, v in c.data_plane.node_groups.items()]
+    if c.data_plane.karpenter is not None:
+        layers.append(("karpenter", c.data_plane.karpenter))
+    out: list[Problem] = []
+    major, minor = minor_key(c.version)
+    ahead = (
+        f"is newer than the control plane's version {c.version} (nodes and add-ons never run ahead of the API server)"
+    )
+    behind = f"may be at most one minor below version {c.version} (an upgrade moves one minor at a time)"
+    for where, value in layers:
+        got = minor_key(value)
+        if got > (major, minor):
+            out.append(Problem(f"{key}.{where}", ahead, value))
+        elif got not in ((major, minor), (major, minor - 1)):
+            out.append(Problem(f"{key}.{where}", behind, value))
+    pools = {p.name for p in cfg.node_pools}
+    for pool in c.data_plane.node_groups:
+        if pool not in pools:
+            listed = ", ".join(sorted(pools))
+            out.append(
+                Problem(f"{key}.nodeGroups.{pool}", f"is not a managed node pool (platform:nodePools: {listed})")
+            )
+    if c.data_plane.karpenter is not None and not cfg.karpenter.enabled:
+        out.append(Problem(f"{key}.karpenter", "is set but Karpenter is off (platform:karpenter.enabled)"))
     return out
 
 

@@ -1,8 +1,10 @@
 """`platform:cluster`: the EKS control plane.
 
 Fixed by design (not configurable): authentication mode API (access entries, no aws-auth ConfigMap),
-private endpoint on, all five control-plane log types, secrets envelope encryption with a dedicated KMS key,
-an OIDC provider (IRSA) and the EKS Pod Identity agent. Cross-field rules live in `checks._cluster`.
+private endpoint on, secrets envelope encryption with a dedicated KMS key, an OIDC provider (IRSA) and the EKS
+Pod Identity agent. Control-plane log types default to all five; fewer are accepted here and reported by the
+`eks-control-plane-logging` policy on the aws:eks/cluster:Cluster (mandatory in prod, advisory in dev).
+Cross-field rules live in `checks._cluster`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ._base import Model
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 NAMESPACE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
 
 def role_arn(value: str) -> str:
@@ -78,22 +81,77 @@ class Access(Model):
         return [role_arn(a) for a in v]
 
 
+Minor = Literal[KUBERNETES_VERSIONS]  # type: ignore[valid-type]
+
+
+class DataPlane(Model):
+    """The layers still at the previous Kubernetes minor while `platformctl upgrade` moves a stack one minor up, one
+    stage (and one commit) at a time; a layer left out runs the control plane's `version`. Written and removed by
+    `platformctl upgrade`; each is `version` or one minor below it (cross-field rules: `checks._data_plane`).
+
+    Like pulumi-eks's managed node groups, which take their own `version` (else the cluster's), so the control plane
+    and the nodes can be upgraded separately."""
+
+    # EKS managed add-ons (components/versions.py EKS_ADDON_VERSIONS row of this minor), the Pod Identity agent too.
+    addons: Minor | None = None
+    # In-cluster pins that follow the minor: per-minor chart versions and images (cluster-autoscaler) and the Pod
+    # Security version labels of the namespaces Pulumi creates.
+    charts: Minor | None = None
+    # Managed node group (platform:nodePools name) -> its Kubernetes minor (the EKS node group's `version`).
+    node_groups: dict[str, Minor] = Field(default_factory=dict)
+    # Karpenter's nodes: while set, every NodePool gets a `Drifted` disruption budget of 0 nodes, so the nodes it
+    # launched stay until the last stage (Karpenter resolves its AMI alias for the control plane's minor: without the
+    # hold its nodes would drift right after the control plane).
+    karpenter: Minor | None = None
+
+
 class ClusterConfig(Model):
-    # Kubernetes minor version of the control plane (one EKS supports; quote it: "1.35").
-    version: Literal[KUBERNETES_VERSIONS] = DEFAULT_KUBERNETES_VERSION  # type: ignore[valid-type]
+    # Kubernetes minor version of the control plane (one EKS supports; quote it: "1.35"); every layer's too, unless
+    # `dataPlane` holds one back during `platformctl upgrade`.
+    version: Minor = DEFAULT_KUBERNETES_VERSION
     endpoint: Endpoint = Field(default_factory=Endpoint)
     # EKS deletion protection: the cluster cannot be deleted until it is turned off (required in production).
     deletion_protection: bool = False
-    # Days the control-plane logs (all five types, KMS-encrypted) are kept.
+    # Days the control-plane logs (KMS-encrypted) are kept.
     log_retention_days: Literal[
         7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
     ] = 30
+    # Control-plane log types sent to CloudWatch. Fewer than all five are accepted here and reported on the
+    # aws:eks/cluster:Cluster by the eks-control-plane-logging policy (mandatory in prod).
+    control_plane_log_types: list[LogType] = Field(default_factory=lambda: list(CONTROL_PLANE_LOG_TYPES))
     # The range Kubernetes Services get their cluster IPs from (must not overlap the VPC).
     service_ipv4_cidr: str = "172.20.0.0/16"
     # STANDARD: when the version leaves standard support EKS upgrades the cluster. EXTENDED keeps it on paid
     # extended support (pulumi-eks's default, hence set explicitly).
     upgrade_policy: Literal["STANDARD", "EXTENDED"] = "STANDARD"
     access: Access = Field(default_factory=Access)
+    # Layers held at the previous minor while `platformctl upgrade` runs (written and removed by it).
+    data_plane: DataPlane = Field(default_factory=DataPlane)
+
+    @property
+    def addons_version(self) -> str:
+        """The minor whose EKS add-on versions the stack runs."""
+        return self.data_plane.addons or self.version
+
+    @property
+    def charts_version(self) -> str:
+        """The minor of the in-cluster pins that follow it (chart versions and images, Pod Security labels)."""
+        return self.data_plane.charts or self.version
+
+    @property
+    def karpenter_version(self) -> str:
+        return self.data_plane.karpenter or self.version
+
+    def node_group_version(self, pool: str) -> str:
+        """The Kubernetes minor of one managed node group."""
+        return self.data_plane.node_groups.get(pool) or self.version
+
+    @field_validator("control_plane_log_types")
+    @classmethod
+    def _log_types(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("lists a log type twice")
+        return v
 
     @field_validator("service_ipv4_cidr")
     @classmethod

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from . import accelerators
 from ._base import Model
@@ -68,6 +68,70 @@ class Limits(Model):
         ]
 
 
+# Karpenter's NodePool budget `nodes`: a count or a percentage of the pool's nodes (its CRD's pattern).
+BUDGET_NODES = re.compile(r"^((100|[0-9]{1,2})%|[0-9]+)$")
+# A cron schedule as Karpenter's CRD accepts it (five fields or a @macro) and its duration (minutes/hours only).
+BUDGET_SCHEDULE = re.compile(
+    r"^(@(annually|yearly|monthly|weekly|daily|midnight|hourly))|((.+)\s(.+)\s(.+)\s(.+)\s(.+))$"
+)
+BUDGET_DURATION = re.compile(r"^((([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?)$")
+
+
+class DisruptionBudget(Model):
+    """One of a NodePool's disruption budgets (karpenter.sh/v1 `spec.disruption.budgets[]`): at most `nodes` of its
+    nodes are disrupted at once, for the listed `reasons` (default: every reason), while its `schedule` is active
+    (default: always). Karpenter uses the most restrictive active budget."""
+
+    # The most nodes of the pool disrupted at once: a count (1) or a percentage of its nodes (10%).
+    nodes: int | str
+    # The disruptions it limits (Underutilized, Empty, Drifted); unset: all of them.
+    reasons: list[Literal["Underutilized", "Empty", "Drifted"]] | None = None
+    # When it is active: a cron schedule ("0 9 * * mon-fri", @daily); unset: always. Needs `duration`.
+    schedule: str | None = None
+    # How long it stays active after each schedule hit (8h, 1h30m). Needs `schedule`.
+    duration: str | None = None
+
+    @field_validator("nodes")
+    @classmethod
+    def _nodes(cls, v: int | str) -> str:
+        text = str(v)
+        if isinstance(v, bool) or not BUDGET_NODES.match(text):
+            raise ValueError(f"{v!r} is not a node count like 1 or a percentage like 10%")
+        return text
+
+    @field_validator("schedule", "duration")
+    @classmethod
+    def _when(cls, v: str | None, info: ValidationInfo) -> str | None:
+        pattern, example = {
+            "schedule": (BUDGET_SCHEDULE, "a cron schedule (five fields, e.g. '0 9 * * mon-fri') or @daily etc."),
+            "duration": (BUDGET_DURATION, "a duration in hours and minutes like 8h or 1h30m"),
+        }[info.field_name]
+        if v is not None and not pattern.match(v):
+            raise ValueError(f"{v!r} is not {example}")
+        return v
+
+    @model_validator(mode="after")
+    def _schedule_with_duration(self) -> DisruptionBudget:
+        if (self.schedule is None) != (self.duration is None):
+            raise ValueError("schedule and duration go together (a budget is active for `duration` after each hit)")
+        return self
+
+    def spec(self) -> dict[str, object]:
+        out: dict[str, object] = {"nodes": self.nodes}
+        if self.reasons:
+            out["reasons"] = list(self.reasons)
+        if self.schedule is not None:
+            out["schedule"] = self.schedule
+            out["duration"] = self.duration
+        return out
+
+
+def default_budgets() -> list[dict[str, str]]:
+    """Karpenter's own default (its CRD defaults `budgets` to one budget of 10%), written out so every plan, policy
+    and `platformctl upgrade` sees what the cluster will do (validated into a DisruptionBudget like any value)."""
+    return [{"nodes": "10%"}]
+
+
 class KarpenterNodePool(Model):
     # The NodePool's name.
     name: Annotated[str, Field(pattern=K8S_NAME, max_length=63)]
@@ -91,6 +155,11 @@ class KarpenterNodePool(Model):
     consolidation_policy: Literal["WhenEmpty", "WhenEmptyOrUnderutilized"] = "WhenEmptyOrUnderutilized"
     # How long a node must stay empty or underutilized before consolidation (a duration).
     consolidate_after: str = "1m"
+    # How many of its nodes Karpenter may disrupt at once (consolidation, drift, emptiness); the most restrictive
+    # active budget applies.
+    disruption_budgets: Annotated[list[DisruptionBudget], Field(min_length=1, max_length=50)] = Field(
+        default_factory=default_budgets
+    )
     # Nodes are replaced after this long (fresh AMIs, no drift); Never keeps them.
     expire_after: str = "720h"
     # Taints on the NodePool's nodes (pods must tolerate them).

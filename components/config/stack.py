@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from components import netmath
+from components import aws_partitions, netmath
 
 from . import checks, safe_yaml
 from .addons import AddonsConfig, with_stack_defaults
@@ -268,6 +268,15 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
         problems.append(Problem("aws:region", "is required (e.g. eu-west-1)"))
     elif not isinstance(region, str) or not REGION.match(region):
         problems.append(Problem("aws:region", "is not an AWS region name like eu-west-1", region))
+    elif aws_partitions.region(region) is None:
+        hint = difflib.get_close_matches(region, list(aws_partitions.regions()), n=1)
+        problems.append(
+            Problem(
+                "aws:region",
+                f"is not an AWS Region ({aws_partitions.source()}" + (f"; did you mean '{hint[0]}'?)" if hint else ")"),
+                region,
+            )
+        )
 
     parsed: dict[str, Any] = {}
     for section, (_tp, required) in SECTIONS.items():

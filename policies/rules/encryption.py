@@ -178,19 +178,6 @@ def _eks_cluster(p: Props, c: _Ctx) -> list[str]:
     return out
 
 
-def _eks_component(p: Props, c: _Ctx) -> list[str]:
-    # pulumi-eks: the cluster is a component; its secrets encryption is the `encryptionConfigKeyArn` input.
-    key = get(p, "encryptionConfigKeyArn")
-    if key is not None and not is_unknown(key) and not isinstance(key, str):
-        return [malformed("encryptionConfigKeyArn", key, "the ARN of a customer-managed KMS key")]
-    if not is_set(key):
-        return [
-            "`encryptionConfigKeyArn` is not set: set it to the ARN of a customer-managed KMS key so Kubernetes "
-            "secrets are envelope-encrypted"
-        ]
-    return []
-
-
 def _efs(p: Props, c: _Ctx) -> list[str]:
     return c.flag(p, "encrypted", "the file system") + c.key(p, "kmsKeyId")
 
@@ -286,7 +273,6 @@ CHECKS: dict[str, Callable[[Props, _Ctx], list[str]]] = {
     "aws:rds/instance:Instance": _rds,
     "aws:rds/cluster:Cluster": _rds,
     "aws:eks/cluster:Cluster": _eks_cluster,
-    "eks:index:Cluster": _eks_component,
     "aws:efs/fileSystem:FileSystem": _efs,
     "aws:ecr/repository:Repository": _ecr,
     "aws:cloudwatch/logGroup:LogGroup": _key_only("kmsKeyId", encrypted_by_default=True),

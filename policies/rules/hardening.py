@@ -2,6 +2,11 @@
 
 Each message names the property that is wrong and what to set. Values unknown at preview never fail a rule; a
 property of the wrong type or shape is a violation naming it (never an exception, never a silent pass).
+
+pulumi-eks's components (`eks:index:Cluster`, `ManagedNodeGroup`, `NodeGroup`, `NodeGroupV2`) are remote components:
+an analyzer sees them with no inputs, and judges the resources their provider registers (`aws:eks/cluster:Cluster`,
+its security group rules, `aws:eks/nodeGroup:NodeGroup`, launch templates and configurations). So no rule reads a
+component's inputs; the offline plan expands them the same way (platformctl/eks_model.py).
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from .values import get, is_unknown, malformed, number, show, truthy
 Props = Mapping[str, Any]
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
-EKS_COMPONENT = "eks:index:Cluster"
 EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -69,7 +73,12 @@ def _launch_template_ref(props: Props, fix: str) -> list[str] | None:
 def check_imdsv2(type_token: str, props: Props, config: Mapping[str, Any] | None = None) -> list[str]:
     """config: {"maxHopLimit": int} (default 1)."""
     max_hop_limit = resolve("imdsv2-required", config)["maxHopLimit"]
-    if type_token in ("aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/instance:Instance"):
+    # A launch configuration is what pulumi-eks's self-managed NodeGroup registers (without metadataOptions).
+    if type_token in (
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "aws:ec2/launchConfiguration:LaunchConfiguration",
+        "aws:ec2/instance:Instance",
+    ):
         return _metadata_problems(props.get("metadataOptions"), "metadataOptions", max_hop_limit)
     if type_token == EC2_NODE_CLASS:
         # Karpenter's defaults are IMDSv2-only with hop limit 1, so only explicit settings can be wrong.
@@ -96,47 +105,16 @@ def check_imdsv2(type_token: str, props: Props, config: Mapping[str, Any] | None
             )
             or []
         )
-    if type_token == "eks:index:ManagedNodeGroup":
-        return (
-            _launch_template_ref(
-                props,
-                "no `launchTemplate`: give the node group an aws.ec2.LaunchTemplate with `metadataOptions: "
-                f'{{httpTokens: "required", httpPutResponseHopLimit: {max_hop_limit}}}` (`enableIMDSv2` cannot pin '
-                "the hop limit)",
-            )
-            or []
-        )
-    if type_token in ("eks:index:NodeGroup", "eks:index:NodeGroupV2"):
-        return [
-            "self-managed pulumi-eks node groups do not expose IMDS settings: use eks.ManagedNodeGroup with a "
-            f'launch template that sets `metadataOptions: {{httpTokens: "required", httpPutResponseHopLimit: '
-            f"{max_hop_limit}}}`"
-        ]
-    if type_token == EKS_COMPONENT:
-        skip = props.get("skipDefaultNodeGroup")
-        if is_unknown(skip) or truthy(skip) or truthy(props.get("fargate")) or _auto_mode(props):
-            return []
-        return [
-            "`skipDefaultNodeGroup` is not true: the default node group does not enforce IMDSv2 with hop limit "
-            f"{max_hop_limit}; set `skipDefaultNodeGroup: true` and add managed node groups with a launch template"
-        ]
     return []
-
-
-def _auto_mode(props: Props) -> bool:
-    return truthy(get(props, "autoMode.enabled")) is True
 
 
 IMDS_TYPES = frozenset(
     {
         "aws:ec2/launchTemplate:LaunchTemplate",
+        "aws:ec2/launchConfiguration:LaunchConfiguration",
         "aws:ec2/instance:Instance",
         EC2_NODE_CLASS,
         EKS_NODE_GROUP,
-        "eks:index:ManagedNodeGroup",
-        "eks:index:NodeGroup",
-        "eks:index:NodeGroupV2",
-        EKS_COMPONENT,
     }
 )
 
@@ -202,17 +180,14 @@ def cidr_list(value: Any, field: str) -> tuple[list[str], list[str]]:
 def check_eks_endpoint(type_token: str, props: Props, config: Mapping[str, Any] | None = None) -> list[str]:
     """config: {"allowPublicEndpoint": bool} (default true: public only to listed CIDRs)."""
     allow_public_endpoint = resolve("eks-endpoint-access", config)["allowPublicEndpoint"]
-    if type_token == EKS_CLUSTER:
-        public_field, cidrs_field = "vpcConfig.endpointPublicAccess", "vpcConfig.publicAccessCidrs"
-        cfg = props.get("vpcConfig")
-        if is_unknown(cfg):
-            return []
-        if cfg is not None and not isinstance(cfg, Mapping):
-            return [malformed("vpcConfig", cfg, "an object")]
-    elif type_token == EKS_COMPONENT:
-        public_field, cidrs_field = "endpointPublicAccess", "publicAccessCidrs"
-    else:
+    if type_token != EKS_CLUSTER:
         return []
+    public_field, cidrs_field = "vpcConfig.endpointPublicAccess", "vpcConfig.publicAccessCidrs"
+    cfg = props.get("vpcConfig")
+    if is_unknown(cfg):
+        return []
+    if cfg is not None and not isinstance(cfg, Mapping):
+        return [malformed("vpcConfig", cfg, "an object")]
     public_raw = get(props, public_field)
     if is_unknown(public_raw):
         return []
@@ -254,7 +229,7 @@ def check_eks_endpoint(type_token: str, props: Props, config: Mapping[str, Any] 
 
 def check_eks_logging(type_token: str, props: Props, config: Mapping[str, Any] | None = None) -> list[str]:
     """config: {"requiredLogTypes": [...]} (default all five)."""
-    if type_token not in (EKS_CLUSTER, EKS_COMPONENT):
+    if type_token != EKS_CLUSTER:
         return []
     required = resolve("eks-control-plane-logging", config)["requiredLogTypes"]
     raw = props.get("enabledClusterLogTypes")
@@ -648,8 +623,8 @@ RULES = {
 APPLIES = {
     "imdsv2-required": IMDS_TYPES.__contains__,
     "rds-hardening": frozenset({RDS_INSTANCE, RDS_CLUSTER, RDS_CLUSTER_INSTANCE}).__contains__,
-    "eks-endpoint-access": frozenset({EKS_CLUSTER, EKS_COMPONENT}).__contains__,
-    "eks-control-plane-logging": frozenset({EKS_CLUSTER, EKS_COMPONENT}).__contains__,
+    "eks-endpoint-access": frozenset({EKS_CLUSTER}).__contains__,
+    "eks-control-plane-logging": frozenset({EKS_CLUSTER}).__contains__,
     "kms-key-rotation": frozenset({"aws:kms/key:Key"}).__contains__,
     "security-group-ingress": frozenset(
         {

@@ -77,7 +77,8 @@ def test_lock_pull_plan_and_policy_on_the_expanded_chart(project, mirror_dir):
     assert "prod-gitops-argocd: argo-cd" in plan.stdout and "not expanded" in plan.stdout
     doc = json.loads((project / "p.json").read_text())
     children = {r["name"]: r for r in doc["resources"] if r["parent"] == CHART}
-    assert len(children) == 12 and doc["summary"]["rendered"] == 12
+    eks_children = next(e["objects"] for e in doc["expansions"] if e["type"] == "eks:index:Cluster")
+    assert len(children) == 12 and doc["summary"]["rendered"] == 12 + eks_children
     daemonset = children["prod-addons-metrics-server:kube-system/metrics-server-privileged"]
     assert daemonset["type"] == "kubernetes:apps/v1:DaemonSet"
     chart = next(r for r in doc["resources"] if r["urn"] == CHART)

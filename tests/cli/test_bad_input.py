@@ -78,6 +78,15 @@ BAD_INPUTS: dict[str, list[list[str]]] = {
     "prices": [["prices", "no-such-subcommand"]],
     "prices show": [["prices", "show", "--prices", "/no/such/prices.json"]],
     "prices refresh": [["prices", "refresh", "--pricing-region", "mars"]],
+    "upgrade": [
+        ["upgrade"],
+        ["upgrade", "a/b/c/d", "--to", "1.36"],
+        ["upgrade", "no-such-stack", "--to", "1.36"],
+        ["upgrade", "prod", "--to", "1.37", "--dry-run"],
+        ["upgrade", "prod", "--to", "banana", "--dry-run"],
+        ["upgrade", "prod", "--resume"],
+        ["upgrade", "prod", "--to", "1.36"],
+    ],
     "versions": [["versions", "no-such-subcommand"]],
     "versions check": [["versions", "check", "--no-such-option"], ["versions", "check", "no-such-stack"]],
 }

@@ -159,11 +159,14 @@ def test_the_offline_plan_records_the_credentials_of_every_provider(plan_with_cr
     ]
     # pulumi-eks builds the kubeconfig of its own Kubernetes provider (and its outputs) from providerCredentialOpts.
     [eks] = plan.of_type("eks:index:Cluster")
-    assert eks.inputs["providerCredentialOpts"] == {"profileName": "platform-prod", "roleArn": ROLE}
-    # The program's Kubernetes provider runs `aws eks get-token` as the same role, with the same profile.
-    [k8s] = plan.of_type("pulumi:providers:kubernetes")
-    args = json.loads(k8s.inputs["kubeconfig"])["users"][0]["user"]["exec"]["args"]
-    assert args[args.index("--role") + 1] == ROLE and args[args.index("--profile") + 1] == "platform-prod"
+    assert eks.requested["providerCredentialOpts"] == {"profileName": "platform-prod", "roleArn": ROLE}
+    # Both Kubernetes providers (pulumi-eks's own and the program's) run `aws eks get-token` as the same role, with
+    # the same profile.
+    providers = plan.of_type("pulumi:providers:kubernetes")
+    assert {p.name for p in providers} == {"prod-cluster-k8s", "prod-cluster-eks-eks-k8s"}
+    for k8s in providers:
+        args = json.loads(k8s.inputs["kubeconfig"])["users"][0]["user"]["exec"]["args"]
+        assert args[args.index("--role") + 1] == ROLE and args[args.index("--profile") + 1] == "platform-prod"
     # Every deploy acts as that role: the deployer's access entry names it (not the deploy runner's deploy role).
     [deployer] = [r for r in plan.of_type("aws:eks/accessEntry:AccessEntry") if r.name == "prod-cluster-deployer"]
     assert deployer.inputs["principalArn"] == ROLE

@@ -26,7 +26,7 @@ REQUIRED = {
 # .pulumi-version: the Pulumi CLI release every workflow installs (pulumi/actions pulumi-version-file).
 # fleets/: fleet definitions; global/: the global stack's program (its own Pulumi.yaml; README: Fleets). `global` is a
 # Python keyword, so the folder can never shadow a module.
-# docs/, mkdocs.yml: the documentation site (make docs).
+# docs/ and mkdocs.yml: the documentation site (`make docs`; the configuration reference generated from the models).
 ALLOWED_EXTRA = {".ci", ".github", ".gitignore", ".git", ".pulumi-version", "fleets", "global", "docs", "mkdocs.yml"}
 
 

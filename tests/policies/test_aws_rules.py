@@ -208,3 +208,22 @@ def test_readme_documents_every_policy(project_root):
     readme = (project_root / "policies" / "README.md").read_text()
     missing = [name for name in catalog.POLICIES if f"`{name}`" not in readme]
     assert missing == []
+
+
+# ----------------------------------------------------------------------------------------------- remote components
+
+REMOTE_COMPONENTS = (
+    "eks:index:Cluster",
+    "eks:index:ManagedNodeGroup",
+    "eks:index:NodeGroup",
+    "eks:index:NodeGroupV2",
+    "kubernetes:helm.sh/v4:Chart",
+)
+
+
+@pytest.mark.parametrize("type_token", REMOTE_COMPONENTS)
+def test_no_rule_fires_on_a_remote_components_empty_inputs(type_token):
+    """A real preview hands analyzers a remote component with no inputs (its provider registers the resources that
+    are judged): no rule may fail it for what it cannot see."""
+    for name, rule in RULES.items():
+        assert rule(type_token, {}, None) == [], name

@@ -154,7 +154,7 @@ KNOWN_TYPES = sorted(
         hardening.RDS_CLUSTER,
         hardening.RDS_CLUSTER_INSTANCE,
         hardening.EKS_CLUSTER,
-        hardening.EKS_COMPONENT,
+        "eks:index:Cluster",  # a remote component: no rule reads its inputs, whatever they are
         "aws:kms/key:Key",
         "aws:ec2/securityGroup:SecurityGroup",
         "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",

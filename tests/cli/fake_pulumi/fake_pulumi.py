@@ -9,7 +9,9 @@ the backend's stacks live in `$FAKE_PULUMI_STATE/backend.json`; the test's scena
       "version": "3.272.0",                 # `pulumi version` (> 3.205: events over gRPC, else to a file)
       "stacks": {"dev": {"outputs": {...}, "secrets": ["kubeconfig"], "resources": [...]}},  # backend stacks
       "recordings": {"preview": "preview", "preview:prod": "...", ...},  # op[:stack] -> recordings/<name>.jsonl
+                                            # "op[:stack]@TEXT" or "@TEXT": when --message contains TEXT (any op)
       "fail": {"stack select": {"stderr": "...", "code": 255}, "preview:dev": {...}},  # inject CLI failures
+                                            # a spec's "message": only when --message contains it; "times": N only
       "locked": {"preview": 2},             # the first N runs of op[:stack] fail with the service's 409 conflict
       "delay": 0.0,                         # seconds between events (parallelism tests)
       "hang": {"up": 5},                    # after N events, wait for SIGINT (Ctrl-C tests)
@@ -103,9 +105,18 @@ def backend() -> dict:
     return load("backend.json", None) or {"stacks": SCENARIO.get("stacks", {}), "current": None}
 
 
-def injected(op: str, stack: str) -> None:
+def injected(op: str, stack: str, args: list[str] | None = None) -> None:
     fail = SCENARIO.get("fail", {})
     spec = fail.get(f"{op}:{stack}") or fail.get(op)
+    if spec and spec.get("message") and spec["message"] not in (flag(args or [], "--message") or ""):
+        spec = None
+    if spec and "times" in spec:
+        counts = load("counters.json", {})
+        key = f"fail {op}:{stack}"
+        counts[key] = counts.get(key, 0) + 1
+        save("counters.json", counts)
+        if counts[key] > spec["times"]:
+            spec = None
     if spec:
         sys.stdout.write(spec.get("stdout", ""))
         die(spec.get("stderr", "error: injected failure"), spec.get("code", 255))
@@ -164,11 +175,29 @@ class EventSink:
             self.thread.join(10)
 
 
-def recording(op: str, stack: str) -> list[dict]:
+def recording(op: str, stack: str, message: str = "") -> list[dict]:
     names = SCENARIO.get("recordings", {})
-    name = names.get(f"{op}:{stack}") or names.get(op) or op
+    by_message = next(
+        (
+            (name, key)
+            for key, name in names.items()
+            if "@" in key and key.split("@", 1)[0] in ("", op, f"{op}:{stack}") and key.split("@", 1)[1] in message
+        ),
+        None,
+    )
+    name = by_message[0] if by_message else names.get(f"{op}:{stack}") or names.get(op) or op
     text = (HERE / "recordings" / f"{name}.jsonl").read_text().replace("__STACK__", stack)
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    events = [json.loads(line) for line in text.splitlines() if line.strip()]
+    if by_message:  # one recording serves a preview and an update: the engine marks a preview's steps `planning`
+        for e in events:
+            for key in ("resourcePreEvent", "resOutputsEvent"):
+                if key in e:
+                    e[key].pop("planning", None)
+                    if op == "preview":
+                        e[key]["planning"] = True
+            if "summaryEvent" in e:
+                e["summaryEvent"]["isPreview"] = op == "preview"
+    return events
 
 
 INTERRUPTS = 0
@@ -202,7 +231,7 @@ def crash(spec: dict) -> None:
 def replay(op: str, stack: str, args: list[str], *, mutating: bool) -> int:
     """Emit the recording; returns the exit code (255 when a mandatory policy violation or error diagnostic)."""
     signal.signal(signal.SIGINT, on_sigint)
-    events = recording(op, stack)
+    events = recording(op, stack, flag(args, "--message") or "")
     with_policy = "--policy-pack" in args
     if not with_policy:
         events = [e for e in events if "policyEvent" not in e]
@@ -359,10 +388,10 @@ def main(argv: list[str]) -> int:
         print(f"The currently running update for '{stack}' has been canceled!")
         return 0
     if cmd == "preview":
-        injected("preview", stack)
+        injected("preview", stack, args)
         return replay("preview", stack, args, mutating=False)
     if cmd == "up":
-        injected("up", stack)
+        injected("up", stack, args)
         code = replay("up", stack, args, mutating=True)
         if code == 0:
             entry = db["stacks"].setdefault(stack, {})

@@ -24,8 +24,8 @@ AWS_PACK, AWS_PACK_VERSION = "eks-platform-aws", "0.1.0"
 K8S_PACK = "eks-platform-kubernetes"
 
 
-def placeholder(text: str) -> str:
-    return re.sub(r"(?<![A-Za-z0-9])dev(?![A-Za-z0-9])", "__STACK__", text)
+def placeholder(text: str, stack: str = "dev") -> str:
+    return re.sub(rf"(?<![A-Za-z0-9]){stack}(?![A-Za-z0-9])", "__STACK__", text)
 
 
 def resources() -> list[dict]:
@@ -231,5 +231,41 @@ def main() -> None:
     write("preview-no-credentials", no_creds)
 
 
+def upgrade_recordings() -> None:
+    """`upgrade-stage-<n>[-<pool>].jsonl`: what each step of `platformctl upgrade prod --to 1.36` changes, from the
+    offline plan diffs of that upgrade (platformctl.upgrade.dry_run): the fake replays one per step (selected by the
+    step in the update message), for its preview and its update alike."""
+    sys.path.insert(0, str(ROOT))
+    from components.config import load_stack_config
+    from platformctl import upgrade
+
+    cfg = load_stack_config("prod", project_dir=ROOT)
+    text = (ROOT / "Pulumi.prod.yaml").read_text()
+    plan = upgrade.plan_upgrade(cfg, "prod", "1.36", resume=False)
+    result = upgrade.dry_run(cfg, text, plan, ROOT, insights=None)
+    for step, changes in result.changes:
+        events = [prelude()]
+        for c in changes:
+            r = {
+                "urn": c.urn,
+                "type": c.type,
+                "parent": "",
+                "provider": "",
+                "custom": True,
+                "inputs": {},
+            }
+            r = json.loads(placeholder(json.dumps(r), "prod"))
+            diffs = sorted({d.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0] for d in c.details})
+            events.append({"resourcePreEvent": step_event(c.op, r, diffs)})
+            events.append({"resOutputsEvent": step_event(c.op, r, diffs)})
+        events += [summary({"update": len(changes)}), {"cancelEvent": {}}]
+        write(f"upgrade-stage-{step.stage}" + (f"-{step.pool}" if step.pool else "-hold" if step.hold else ""), events)
+
+
+def step_event(op: str, r: dict, diffs: list[str]) -> dict:
+    return step(op, r, planning=True, outputs=False, diffs=diffs or None)
+
+
 if __name__ == "__main__":
     main()
+    upgrade_recordings()
