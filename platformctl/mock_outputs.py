@@ -56,6 +56,10 @@ CONTRACT: dict[str, dict[str, str]] = {
     },
     "aws:rds/parameterGroup:ParameterGroup": {"name": _NAME},
     "aws:rds/subnetGroup:SubnetGroup": {"name": _NAME},
+    "aws:route53/zone:Zone": {
+        "zoneId": "computed: Z and 20 upper-case letters or digits (Route 53's hosted zone ID format)",
+        "nameServers": "computed: four, ns-<0..2047>.awsdns-<nn>.com/.net/.org/.co.uk (Route 53's delegation set)",
+    },
     "aws:sqs/queue:Queue": {"arn": _ARN, "url": "computed: https://sqs.<region>.<dns suffix>/<account>/<name>"},
     "random:index/randomPassword:RandomPassword": {
         "result": "computed: a stand-in (never a real secret; always masked)",

@@ -94,7 +94,9 @@ def test_the_contract_lists_nothing_the_program_does_not_read(reads):
 
 def test_every_listed_resource_output_is_answered(plans):
     ctx = mock_outputs.Ctx(region="eu-west-1")
-    resources = [r for plan in plans.values() for r in plan.resources]
+    # Every stack's plan, and the global program's plans the fleet's spokes read (planned for their references).
+    every_plan = [*plans.values(), *plans.references.plans.values()]
+    resources = [r for plan in every_plan for r in plan.resources]
     for owner, props in mock_outputs.CONTRACT.items():
         if owner == eks_model.COMPONENT_TYPE:
             # The model's construct state (tests/test_eks_model.py checks its values).
