@@ -46,14 +46,15 @@ test: lint unit
 bench: venv
 	$(BIN)/python -m platformctl.bench
 
+# The architecture diagram in README.md and docs/architecture.md (platformctl/docs.py DIAGRAM_FILES).
 diagram: venv
-	$(BIN)/python -m platformctl.docs README.md
+	$(BIN)/python -m platformctl.docs
 
 # The documentation site (MkDocs, Material): regenerate the configuration reference and the diagram, then build
 # strictly (a broken link, an unlisted page or a stale generated page fails).
 docs: venv
 	$(BIN)/python -m platformctl.config_reference
-	$(BIN)/python -m platformctl.docs README.md
+	$(BIN)/python -m platformctl.docs
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 clean:

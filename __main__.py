@@ -1,7 +1,7 @@
 """eks-platform: one AWS EKS platform per stack, wired from the stack's validated config.
 
 The same program runs under `pulumi up` and under `platformctl plan` (Pulumi's mocks): it has no
-offline branches. Every setting comes from `Pulumi.<stack>.yaml` (see README: config reference).
+offline branches. Every setting comes from `Pulumi.<stack>.yaml` (see docs/configuration.md).
 """
 
 import dataclasses
@@ -39,7 +39,7 @@ from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs
 
 try:
     cfg = from_pulumi_runtime()
-    # The stack's role in a fleet (fleets/*.yaml): None for a stack of its own (README: Fleets).
+    # The stack's role in a fleet (fleets/*.yaml): None for a stack of its own (docs/fleets.md).
     fleet = membership(project_root(), cfg.stack)
 except ConfigError as exc:
     # One line per problem, no traceback, nothing declared.

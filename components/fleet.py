@@ -1,4 +1,4 @@
-"""Hub-and-spoke GitOps and the spokes' side of the fleet's shared resources (README: Fleets).
+"""Hub-and-spoke GitOps and the spokes' side of the fleet's shared resources (docs/fleets.md).
 
 - A spoke (`FleetSpoke`) runs no Argo CD of its own. It creates the *cluster role* the hub's Argo CD assumes (no
   permission policy; trusted by the hub's management role only), maps it with an EKS access entry

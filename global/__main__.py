@@ -1,4 +1,4 @@
-"""eks-platform-global: the global stack of a fleet (README: Fleets), a second, small Pulumi program.
+"""eks-platform-global: the global stack of a fleet (docs/fleets.md), a second, small Pulumi program.
 
 It declares what no Region owns: the fleet's public zone with one latency record per spoke Region, each with a
 health check (failover to the other Regions), and the ECR repositories replicated to every spoke Region. The spokes

@@ -83,7 +83,7 @@ FleetOpt = Annotated[
     str | None,
     typer.Option(
         "--fleet",
-        help="Every stack of fleets/NAME.yaml instead of one stack (README: Fleets): offline in dependency order, "
+        help="Every stack of fleets/NAME.yaml instead of one stack (docs/fleets.md): offline in dependency order, "
         "real stacks wave by wave.",
         show_default=False,
     ),

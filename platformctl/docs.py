@@ -1,7 +1,7 @@
-"""Keeps README.md's architecture diagram equal to what the prod plan really contains.
+"""Keeps the architecture diagram (README.md, docs/architecture.md) equal to what the prod plan really contains.
 
-`make diagram` (python -m platformctl.docs README.md) rewrites the Mermaid block between the markers; a test
-fails when the committed diagram is stale.
+`make diagram` (python -m platformctl.docs [FILE...], by default every file of DIAGRAM_FILES) rewrites the Mermaid
+block between the markers in each file; a test fails when a committed diagram is stale.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 START = "<!-- plan-diagram:start -->"
 END = "<!-- plan-diagram:end -->"
 STACK = "prod"
+# Every file that shows the diagram: the README's overview and the documentation site's architecture page.
+DIAGRAM_FILES = ("README.md", "docs/architecture.md")
 
 
 def diagram_block(plan) -> str:
@@ -30,14 +32,15 @@ def current_block(text: str) -> str:
 def main(argv: list[str]) -> int:
     from platformctl.engine import run_plan
 
-    path = Path(argv[0] if argv else "README.md")
-    text = path.read_text()
-    updated = replace_block(text, diagram_block(run_plan(STACK)))
-    if updated != text:
-        path.write_text(updated)
-        print(f"{path}: architecture diagram updated from the {STACK} plan")
-    else:
-        print(f"{path}: architecture diagram already current")
+    block = diagram_block(run_plan(STACK))
+    for path in map(Path, argv or DIAGRAM_FILES):
+        text = path.read_text()
+        updated = replace_block(text, block)
+        if updated != text:
+            path.write_text(updated)
+            print(f"{path}: architecture diagram updated from the {STACK} plan")
+        else:
+            print(f"{path}: architecture diagram already current")
     return 0
 
 

@@ -4,7 +4,7 @@
 `PlatformError`: a first line that says what is wrong and what to do, optional detail lines (the existing
 stacks, the policy violations, ...), and the process exit code. Nothing here imports pulumi at module level.
 
-Exit codes: the one table in platformctl/exitcodes.py (also the CLI's --help and README's table).
+Exit codes: the one table in platformctl/exitcodes.py (also the CLI's --help and docs/platformctl.md).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""platformctl's exit codes: one table, used by every command, its --help and README.md (a test keeps README's
-table equal to this one). No imports: `platformctl --help` reads it."""
+"""platformctl's exit codes: one table, used by every command, its --help and docs/platformctl.md (a test keeps
+that page's table equal to this one). No imports: `platformctl --help` reads it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ EXIT_HANGUP = 129  # 128 + SIGHUP
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 
-# (code, short form for --help, meaning as README.md states it)
+# (code, short form for --help, meaning as docs/platformctl.md states it)
 EXIT_CODES: tuple[tuple[int, str, str], ...] = (
     (EXIT_OK, "ok", "success (`drift`: nothing drifted)"),
     (

@@ -1,5 +1,5 @@
 """Fleets offline: every stack of a fleet planned in dependency order, StackReferences answered from the other
-stacks' offline plans, and the fleet's summary and graph (README: Fleets).
+stacks' offline plans, and the fleet's summary and graph (docs/fleets.md).
 
 `OfflineReferences` is what the engine asks when the program reads a `pulumi.StackReference`: the referenced stack
 is planned offline (once per run) *before* the program that reads it runs, in the order the fleet's data gives

@@ -1,4 +1,4 @@
-"""`--fleet NAME` of plan, policy, preview, up, refresh and drift (cli.py passes the option here; README: Fleets).
+"""`--fleet NAME` of plan, policy, preview, up, refresh and drift (cli.py passes the option here; docs/fleets.md).
 
 Offline, every stack of the fleet is planned once in dependency order (platformctl.fleet) and checked by the policy
 packs. Against real stacks, the fleet's stacks are run wave by wave in rollout order - the global stack, the hub,

@@ -1,5 +1,5 @@
 """Health gates of a fleet rollout: after a spoke's update, the hub's Argo CD applications for that spoke must be
-Healthy and Synced before the next wave starts (README: Fleets, "Rollout in waves").
+Healthy and Synced before the next wave starts (docs/fleets.md, "Rollout in waves").
 
 What is checked: the `Application` objects in the hub's `argocd` namespace labelled `environment=<spoke>` (the
 labels platform/'s ApplicationSets put on every Application they generate), read from the hub's Kubernetes API

@@ -171,7 +171,7 @@ class Plan:
 
         Custom resources are folded into their component as counts per type, so a plan of a few
         hundred resources stays a readable diagram of a few dozen boxes. `depth=1` shows only the
-        top-level components (the architecture overview in README.md).
+        top-level components (the architecture diagram in README.md, docs/architecture.md).
         """
         comps = [r for r in self.resources if r.is_component and (depth is None or self._depth(r) <= depth)]
         comp_urns = {r.urn for r in comps}

@@ -3,7 +3,7 @@ cluster's API endpoint, so some configured deployer must be able to reach it.
 
 Reaches it: the deploy runner (`platform:deployRunner`, inside the VPC, admitted by the cluster security group), a
 fleet hub's deploy runner for a spoke the hub reaches privately (`apiAccess: private`: the spoke admits the hub's VPC;
-README: Fleets), or anyone when the public endpoint is open to every address. A private endpoint, or a public one
+docs/fleets.md), or anyone when the public endpoint is open to every address. A private endpoint, or a public one
 limited to some CIDRs, is reachable only from inside the VPC or those CIDRs: CI on GitHub-hosted runners is neither,
 and where else a deploy runs cannot be known offline, so `platformctl plan` and `policy` warn.
 """

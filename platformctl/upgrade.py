@@ -20,7 +20,7 @@ config, was rejected: targets leave the stack's other resources with un-applied 
 applies all at once and out of order, the committed config would claim a state the cluster is not in, and targets
 do not follow replacements or resources created by the change.
 
-Limits (also in README "Known limits"): the guarantee is about what the program declares. Chart v4 renders charts with
+Limits (also in docs/known-limits.md): the guarantee is about what the program declares. Chart v4 renders charts with
 the live server's version, so a chart whose templates depend on the minor can show changes in the stage after the
 control plane (the stage then stops: apply them with `platformctl up`, then `--resume`); Karpenter replaces expired
 nodes (`expireAfter`) during the hold regardless of budgets; EKS itself upgrades nothing else.

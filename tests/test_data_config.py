@@ -39,7 +39,7 @@ def test_stack_files_have_the_data_sections():
 
     for stack, path in stack_files(ROOT).items():
         cfg = validate(read_stack_file(path), stack)
-        if fleet_of(ROOT, stack) is not None:  # a fleet's images are its global stack's registry (README: Fleets)
+        if fleet_of(ROOT, stack) is not None:  # a fleet's images are its global stack's registry (docs/fleets.md)
             assert cfg.data.registries is None and cfg.data.build_access is None
             continue
         assert cfg.data.database is not None and cfg.data.registries is not None and cfg.data.build_access

@@ -2,7 +2,7 @@
 
 The catalog (names, charts, pinned versions, IAM, values) lives in `components/addons/`; this section only
 toggles and tunes it. One key per add-on, the add-on's catalog name in camelCase (`external-dns` ->
-`externalDns`). Every add-on takes `enabled` (unset: the catalog's default for the environment, see README)
+`externalDns`). Every add-on takes `enabled` (unset: the catalog's default for the environment, see docs/addons.md)
 and `values` (Helm values, or an EKS add-on's configuration values, deep-merged over the catalog's); some take
 settings of their own (hosted zones, a secrets path prefix, prefix delegation...).
 

@@ -3,7 +3,7 @@
 AWS bills some things by the hour (a NAT gateway, a node, the EKS control plane): the plan says how many there are.
 It bills others by what flows through them (GB through a NAT gateway, log GB ingested): no plan can know those, so
 the estimate multiplies the published price by the assumptions below. The defaults are deliberately round numbers
-for a small platform, not measurements; override them per stack (README: "Cost estimate") once you have real
+for a small platform, not measurements; override them per stack (docs/cost.md) once you have real
 figures from Cost Explorer. The program itself never reads this section.
 """
 

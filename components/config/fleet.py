@@ -1,4 +1,4 @@
-"""Fleets: the stacks of one repository that work together, as data (`fleets/<name>.yaml`; README: Fleets).
+"""Fleets: the stacks of one repository that work together, as data (`fleets/<name>.yaml`; docs/fleets.md).
 
 A fleet names one `global` stack (the program in `global/`: Route 53 latency records, ECR replication), one `hub`
 (a cluster whose Argo CD manages the others) and its regional `spoke` clusters, in the waves a rollout applies them:

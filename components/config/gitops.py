@@ -1,7 +1,7 @@
 """`platform:gitops`: Argo CD bootstrap and the repository it syncs.
 
 Pulumi installs Argo CD, the root "app of apps" Application (this repository, `path` at `revision`) and the GitOps
-Bridge cluster Secret; everything under `platform/` is then Argo CD's (see README: GitOps flow).
+Bridge cluster Secret; everything under `platform/` is then Argo CD's (see docs/gitops.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The global stack's configuration: `global/Pulumi.<stack>.yaml`, the program in `global/` (README: Fleets).
+"""The global stack's configuration: `global/Pulumi.<stack>.yaml`, the program in `global/` (docs/fleets.md).
 
 A fleet's global stack holds what no Region owns: the public Route 53 zone with one latency record per spoke
 Region (each with a health check, so Route 53 answers from the next-closest healthy Region when one fails) and the

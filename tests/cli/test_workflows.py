@@ -323,7 +323,7 @@ def runner_label(stack_config) -> str:
 
 
 def hub_fleets() -> dict[str, str]:
-    """hub stack -> its fleet: a hub's runner runs its fleet's rollout (`--fleet NAME`; README: Fleets)."""
+    """hub stack -> its fleet: a hub's runner runs its fleet's rollout (`--fleet NAME`; docs/fleets.md)."""
     from components.config.fleet import fleet_names, load_fleet
 
     return {load_fleet(ROOT, name).hub: name for name in fleet_names(ROOT)}

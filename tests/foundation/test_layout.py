@@ -24,7 +24,7 @@ REQUIRED = {
     "uv.lock",
 }
 # .pulumi-version: the Pulumi CLI release every workflow installs (pulumi/actions pulumi-version-file).
-# fleets/: fleet definitions; global/: the global stack's program (its own Pulumi.yaml; README: Fleets). `global` is a
+# fleets/: fleet definitions; global/: the global stack's program (its own Pulumi.yaml; docs/fleets.md). `global` is a
 # Python keyword, so the folder can never shadow a module.
 # docs/ and mkdocs.yml: the documentation site (`make docs`; the configuration reference generated from the models).
 ALLOWED_EXTRA = {".ci", ".github", ".gitignore", ".git", ".pulumi-version", "fleets", "global", "docs", "mkdocs.yml"}

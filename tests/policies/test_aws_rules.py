@@ -165,7 +165,7 @@ def test_shipped_policy_configs_are_valid_and_complete(project_root, stack):
     assert set(config) == set(catalog.POLICIES)
     levels = {entry["enforcementLevel"] for entry in config.values()}
     path = project_root / f"Pulumi.{stack}.yaml"
-    if not path.is_file():  # a fleet's global stack: global/Pulumi.<stack>.yaml, `global:` keys (README: Fleets)
+    if not path.is_file():  # a fleet's global stack: global/Pulumi.<stack>.yaml, `global:` keys (docs/fleets.md)
         path = project_root / "global" / f"Pulumi.{stack}.yaml"
     config_map = yaml.safe_load(path.read_text())["config"]
     environment = config_map.get("platform:environment") or config_map["global:environment"]
