@@ -29,7 +29,7 @@ from .data import RegistriesConfig
 from .environment import EnvironmentConfig, TagsConfig
 from .gitops import DNS_NAME
 from .problems import ConfigError, Problem, join_path
-from .stack import PASS_THROUGH_NAMESPACES, REGION, SecretValue, read_stack_file
+from .stack import PASS_THROUGH_NAMESPACES, REGION, SecretValue, read_stack_file, runtime_values
 
 NAMESPACE = "global"
 # A DNS label: one part of a host name (the record's name in the zone, or the spoke host it points at).
@@ -213,17 +213,6 @@ def validate_global_file(path: Path, stack: str) -> tuple[GlobalConfig, dict[str
 
 def from_pulumi_runtime() -> GlobalConfig:
     """Inside the global program: the running stack's config, validated (raises ConfigError)."""
-    import contextlib
-    import json
-
     import pulumi
-    from pulumi.runtime import config as runtime_config
 
-    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if isinstance(value, str) and value[:1] in "[{":
-            with contextlib.suppress(ValueError):
-                value = json.loads(value)
-        values[key] = value
-    return validate_global(values, pulumi.get_stack())
+    return validate_global(runtime_values(), pulumi.get_stack())

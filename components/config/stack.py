@@ -402,22 +402,30 @@ def validate_file(path: Path, stack: str, project_dir: Path | None = None) -> tu
         raise
 
 
-def from_pulumi_runtime() -> StackConfig:
-    """Inside a Pulumi program: the running stack's config, validated (raises ConfigError)."""
-    import pulumi
+def runtime_values(secret_keys: typing.Collection[str] = ()) -> dict[str, Any]:
+    """The running stack's config as the engine hands it to a program: objects and lists arrive as JSON text and are
+    decoded; a key of `secret_keys` (`<namespace>:<key>`) that the engine marks secret is kept as a SecretValue."""
     from pulumi.runtime import config as runtime_config
 
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    secret = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
     values: dict[str, Any] = {}
     for key, value in raw.items():
-        if key in secret_keys and key.startswith(f"{NAMESPACE}:") and key.split(":", 1)[1] in SECRET_KEYS:
+        if key in secret and key in secret_keys:
             values[key] = SecretValue(key, value)
             continue
         if isinstance(value, str) and value[:1] in "[{":
             with contextlib.suppress(ValueError):
                 value = json.loads(value)
         values[key] = value
+    return values
+
+
+def from_pulumi_runtime() -> StackConfig:
+    """Inside a Pulumi program: the running stack's config, validated (raises ConfigError)."""
+    import pulumi
+
+    values = runtime_values({f"{NAMESPACE}:{key}" for key in SECRET_KEYS})
     from components.paths import project_root
 
     from .repository import check_repository
