@@ -23,7 +23,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import cluster_iam, data_iam, fleet_iam, naming
+from components import aws_partitions, cluster_iam, data_iam, fleet_iam, naming
 from components.config.data import RegistriesConfig
 from components.config.fleet import ARGOCD_SERVICE_ACCOUNTS, hub_role_name, spoke_role_name
 from components.gitops import NAMESPACE as ARGOCD_NAMESPACE
@@ -96,8 +96,10 @@ def fleet_labels(fleet: str, role: str) -> dict[str, str]:
 
 def image_registry(account: str, region: str, prefix: str) -> str:
     """Where a spoke pulls the fleet's images: its own registry's replicas (same names as the source)."""
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"{account}.dkr.ecr.{region}.{suffix}/{prefix.rstrip('/')}"
+    known = aws_partitions.region(region)
+    if known is None:  # the stack's config admits only the Regions of botocore's partition data
+        raise ValueError(f"{region!r} is not an AWS Region ({aws_partitions.source()})")
+    return f"{account}.dkr.ecr.{region}.{known.dns_suffix}/{prefix.rstrip('/')}"
 
 
 # ------------------------------------------------------------------------------------------------ spoke

@@ -501,3 +501,12 @@ def test_ap_southeast_1_is_a_known_region():
     region = aws_regions.region("ap-southeast-1")
     assert region is not None and region.zone_names == ("ap-southeast-1a", "ap-southeast-1b", "ap-southeast-1c")
     assert region.zone_ids == ("apse1-az1", "apse1-az2", "apse1-az3")
+
+
+def test_a_spokes_image_registry_is_its_regions_ecr_host_from_the_partition_data():
+    from components.fleet import image_registry
+
+    assert image_registry("210987654321", "eu-west-1", "fleet/") == "210987654321.dkr.ecr.eu-west-1.amazonaws.com/fleet"
+    assert image_registry("210987654321", "cn-north-1", "fleet").endswith(".dkr.ecr.cn-north-1.amazonaws.com.cn/fleet")
+    with pytest.raises(ValueError, match="eu-west-9"):
+        image_registry("210987654321", "eu-west-9", "fleet")
