@@ -292,11 +292,21 @@ def _stack_resource(r: Any, secrets: list[Any], decode: bool) -> StackResource:
 
 
 class _Decoded:
-    """A request message whose `properties` were too deeply nested for the protobuf runtime: the message without
-    them (parsed normally) and the properties decoded by policies.wire (`eks_props`)."""
+    """A request message whose `properties` may be too deeply nested for the protobuf runtime: the message without
+    them (parsed normally) and the properties' bytes, decoded by policies.wire when a rule first needs them
+    (`props`): most large objects (a chart's CRDs) are of types no rule of the pack judges, and decoding in Python
+    is what a large request costs."""
 
-    def __init__(self, message: Any, props: dict[str, Any], secrets: list[Any]) -> None:
-        self._message, self.eks_props, self.eks_secrets = message, props, secrets
+    def __init__(self, message: Any, props_bytes: bytes | None) -> None:
+        self._message, self._props_bytes = message, props_bytes
+        self._decoded: tuple[dict[str, Any], list[Any]] | None = None
+
+    def props(self) -> tuple[dict[str, Any], list[Any]]:
+        if self._decoded is None:
+            secrets: list[Any] = []
+            data = self._props_bytes
+            self._decoded = (wire.decode_struct(data, secrets) if data is not None else {}), secrets
+        return self._decoded
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._message, name)
@@ -317,9 +327,7 @@ def _resource_message(cls: Any, data: bytes) -> Any:
         except DecodeError:
             pass
     rest, taken = wire.strip_fields(data, _DEEP_FIELDS)
-    secrets: list[Any] = []
-    props = wire.decode_struct(taken[2][-1], secrets) if 2 in taken else {}
-    return _Decoded(cls.FromString(rest), props, secrets)
+    return _Decoded(cls.FromString(rest), taken[2][-1] if 2 in taken else None)
 
 
 def _analyze_request(data: bytes) -> Any:
@@ -340,8 +348,9 @@ def _analyze_stack_request(data: bytes) -> Any:
 
 def _request_props(request: Any, secrets: list[Any]) -> dict[str, Any]:
     if isinstance(request, _Decoded):
-        secrets += request.eks_secrets
-        return request.eks_props
+        props, found = request.props()
+        secrets += found
+        return props
     found: list[Any] = []
     try:
         props = decode_struct(request.properties, found)

@@ -111,6 +111,33 @@ def test_analyze_checks_the_type_before_decoding_and_decodes_once(monkeypatch):
     assert calls == [1]
 
 
+def test_a_large_request_is_decoded_only_when_a_rule_judges_its_type(monkeypatch):
+    """Requests over the size upb is trusted with are decoded in Python (policies.wire): only when a rule needs the
+    properties, once. A chart's CRDs (large, judged by no AWS rule) cost the AWS pack no decoding."""
+    from pulumi.runtime.proto import analyzer_pb2
+    from pulumi_policy import EnforcementLevel
+
+    from policies.rules import encryption, hardening, tags
+
+    rules = {**tags.RULES, **encryption.RULES, **hardening.RULES}
+    applies = {**tags.APPLIES, **encryption.APPLIES, **hardening.APPLIES}
+    policies = [packkit.resource_policy(name, rule, applies[name]) for name, rule in rules.items()]
+    servicer = packkit._Servicer("t", "1", policies, EnforcementLevel.MANDATORY)
+    calls = []
+    real = wire.decode_struct
+    monkeypatch.setattr(wire, "decode_struct", lambda data, secrets: calls.append(1) or real(data, secrets))
+    big = {"schema": "x" * (packkit._UPB_SAFE_BYTES + 1)}
+
+    def analyze(type_):
+        data = analyzer_pb2.AnalyzeRequest(type=type_, properties=_struct(big)).SerializeToString()
+        return servicer.Analyze(packkit._analyze_request(data), None)
+
+    analyze("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
+    assert calls == []
+    assert len(analyze("aws:ec2/launchTemplate:LaunchTemplate").diagnostics) >= 3  # judged on the decoded properties
+    assert calls == [1]
+
+
 def secret(value):
     return {SIG_KEY: SECRET_SIG, "value": value}
 
