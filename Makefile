@@ -38,8 +38,10 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# One worker per core (at most 4: each holds the session's plans in memory); -n 0 runs in one process.
+PYTEST_WORKERS ?= auto --maxprocesses 4
 unit: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS)
 
 test: lint unit
 
