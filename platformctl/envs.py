@@ -51,6 +51,8 @@ class NewEnvironment:
     name: str
     source: str
     files: dict[Path, str] = field(default_factory=dict)  # path -> content, written together
+    # Existing files the environment changes (the CI workflows): path -> (content read, new content).
+    edits: dict[Path, tuple[str, str]] = field(default_factory=dict)
     derived: list[str] = field(default_factory=list)
     copied: list[str] = field(default_factory=list)  # keys to change
 
@@ -321,8 +323,75 @@ def new_environment(
         if path.parent.name == "workloads" and "certificateArn" in text:
             out.copied.append(f"platform/workloads/{path.name}: the certificateArn entries")
 
+    # Its CI: the source's deploy and drift jobs, for the new stack (on its own deploy runner when it has one).
+    for workflow in WORKFLOWS:
+        path = project / workflow
+        if not path.is_file():
+            continue
+        before = path.read_text()
+        after, jobs = copy_stack_jobs(before, source, name, (src.region, region))
+        if jobs:
+            out.edits[path] = (before, after)
+            out.derived.append(f"{workflow}: jobs {', '.join(jobs)} (copies of {source}'s)")
+
     _validate_before_writing(project, out, new_path, name)
     return out
+
+
+# The workflows with one job per stack and operation (deploy, real preview, drift check).
+WORKFLOWS = (".github/workflows/deploy.yml", ".github/workflows/drift.yml")
+_JOB_HEADER = re.compile(r"^  ([A-Za-z0-9_-]+):[ \t]*(#.*)?$")
+
+
+def _job_blocks(lines: list[str]) -> list[tuple[str, int, int]]:
+    """(job name, first line, end line) of each job under the top-level `jobs:` of a workflow; a job's trailing
+    blank lines and the comment lines introducing the next job are not part of it."""
+    try:
+        start = next(i for i, line in enumerate(lines) if line.rstrip() == "jobs:")
+    except StopIteration:
+        return []
+    headers = []
+    end_of_jobs = len(lines)
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if line.strip() and not line.startswith(" "):
+            end_of_jobs = i
+            break
+        match = _JOB_HEADER.match(line.rstrip("\n"))
+        if match:
+            headers.append((match.group(1), i))
+    blocks = []
+    for k, (job, first) in enumerate(headers):
+        end = headers[k + 1][1] if k + 1 < len(headers) else end_of_jobs
+        while end > first + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("  #")):
+            end -= 1
+        blocks.append((job, first, end))
+    return blocks
+
+
+def copy_stack_jobs(text: str, source: str, name: str, regions: tuple[str, str] | None = None) -> tuple[str, list[str]]:
+    """A workflow with a copy of each job of `source` (named `<operation>-<source>`, running `platformctl <command>
+    <source>`; fleet jobs are not a stack's) for the stack `name`, placed after the source's jobs; and the new jobs'
+    names. The copy says `name` wherever the job said `source` as a word (job names, needs, environment, runner
+    label, session names, the command), never inside a path such as /dev/null; with `regions` (source's, the new
+    stack's), the quoted Region a job falls back on is the new stack's. Nothing changes when `name` already has jobs
+    or `source` has none."""
+    lines = text.splitlines(keepends=True)
+    blocks = _job_blocks(lines)
+    command = re.compile(rf"platformctl (?:up|preview|drift|refresh) {re.escape(source)}(?![\w-])")
+    mine = [b for b in blocks if b[0].endswith(f"-{source}") and command.search("".join(lines[b[1] : b[2]]))]
+    if not mine or any(job.endswith(f"-{name}") for job, _, _ in blocks):
+        return text, []
+    word = re.compile(rf"(?<![\w/.]){re.escape(source)}(?![\w/])")
+    copies = [word.sub(name, "".join(lines[first:end])) for _, first, end in mine]
+    if regions is not None and regions[0] != regions[1]:
+        copies = [c.replace(f"'{regions[0]}'", f"'{regions[1]}'") for c in copies]
+    jobs = [_JOB_HEADER.match(c.splitlines()[0]).group(1) for c in copies]  # type: ignore[union-attr]
+    at = mine[-1][2]
+    head, tail = "".join(lines[:at]), "".join(lines[at:])
+    if not head.endswith("\n"):
+        head += "\n"
+    return head + "".join("\n" + c for c in copies) + tail, jobs
 
 
 def _oidc_creator(files: dict[str, Path], account: str) -> str | None:
@@ -380,21 +449,31 @@ def _validate_before_writing(project: Path, out: NewEnvironment, new_path: Path,
 
 
 def write(env: NewEnvironment) -> list[Path]:
-    """Write every file of a new environment (none of them exists yet)."""
+    """Write every file of a new environment (none of them exists yet) and its edits of existing files (the
+    workflows), all or nothing."""
     existing = [p for p in env.files if p.exists()]
     if existing:
         raise EnvError([f"error: {p} exists already; nothing was written" for p in existing])
-    written = []
+    changed = [p for p, (before, _) in env.edits.items() if p.read_text() != before]
+    if changed:
+        raise EnvError([f"error: {p} changed while the environment was prepared; nothing was written" for p in changed])
+    written: list[Path] = []
+    edited: list[Path] = []
     try:
         for path, text in env.files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             written.append(path)
+        for path, (_, text) in env.edits.items():
+            edited.append(path)
+            path.write_text(text)
     except OSError as exc:
         for path in written:
             path.unlink(missing_ok=True)
+        for path in edited:  # put back what was there
+            path.write_text(env.edits[path][0])
         raise EnvError(f"error: cannot write {exc.filename}: {exc.strerror}; nothing was written") from None
-    return written
+    return [*written, *edited]
 
 
 # ------------------------------------------------------------------------------------------- env list

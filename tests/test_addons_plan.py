@@ -74,7 +74,7 @@ def test_every_default_addon_with_version_namespace_and_role(plans, stack):
             assert isinstance(asked["values"], dict)
         if spec.has_role(cfg.addons):
             role = f"eks-platform-{stack}-{name}"
-            assert entry["roleArn"] == f"arn:aws:iam::123456789012:role/{role}"
+            assert entry["roleArn"] == f"arn:aws:iam::{cfg.account}:role/{role}"
             assert role in roles
         else:
             assert entry["roleArn"] is None

@@ -260,9 +260,9 @@ def test_deployer_is_an_explicit_admin_and_the_k8s_provider_waits_for_it(plans, 
     # mocked caller here.
     if plan.config.deploy_runner.enabled:
         deployer = plan.config.deploy_runner.deploy_role_arn
-        assert deployer == f"arn:aws:iam::123456789012:role/eks-platform-{stack}-deploy"
+        assert deployer == f"arn:aws:iam::{plan.config.account}:role/eks-platform-{stack}-deploy"
     else:
-        deployer = "arn:aws:iam::123456789012:user/offline"
+        deployer = f"arn:aws:iam::{plan.config.account}:user/offline"
     assert entry.inputs["principalArn"] == assoc.inputs["principalArn"] == deployer
     assert assoc.inputs["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
     assert assoc.inputs["accessScope"] == {"type": "cluster"}
@@ -297,7 +297,8 @@ def test_stack_outputs(plans, stack):
     assert out["oidcIssuer"].startswith(f"oidc.eks.{region}.amazonaws.com/id/")
     assert out["kubeconfig"] == "[secret]"
     assert set(out["nodeRoleArns"]) == {"managedNodeGroups", "karpenter"}
-    assert all(arn.startswith("arn:aws:iam::123456789012:role/") for arn in out["nodeRoleArns"].values())
+    account = plans[stack].config.account  # the mocked AWS answers as the stack's account
+    assert all(arn.startswith(f"arn:aws:iam::{account}:role/") for arn in out["nodeRoleArns"].values())
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -187,7 +187,7 @@ def test_one_repository_per_app(plans):
             assert r.options["protect"] is plan.config.production
             assert r.inputs["forceDelete"] is not plan.config.production
         urls = plan.outputs["repositoryUrls"]
-        registry = f"123456789012.dkr.ecr.{plan.config.region}.amazonaws.com"
+        registry = f"{plan.config.account}.dkr.ecr.{plan.config.region}.amazonaws.com"
         assert urls == {app: f"{registry}/{env}/{app}" for app in ("frontend", "api")}
 
 
@@ -276,7 +276,8 @@ def test_the_api_namespace_reads_the_database_secret_through_its_own_role(plans)
         assert store.inputs["spec"]["conditions"] == [{"namespaces": ["api"]}]
         [reader] = [r for r in secrets if r.type == "aws:iam/role:Role"]
         assert (
-            store.inputs["spec"]["provider"]["aws"]["role"] == f"arn:aws:iam::123456789012:role/{reader.inputs['name']}"
+            store.inputs["spec"]["provider"]["aws"]["role"]
+            == f"arn:aws:iam::{plan.config.account}:role/{reader.inputs['name']}"
         )
         # The External Secrets install (CRDs) comes first.
         resources = by_urn(plan)

@@ -212,9 +212,9 @@ def test_controller_role_uses_pod_identity(plans, stack):
     [trust] = json.loads(controller.inputs["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     pinned = trust["Condition"]["StringEquals"]
-    cluster_arn = f"arn:aws:eks:{plan.config.region}:123456789012:cluster/eks-platform-{stack}"
+    cluster_arn = f"arn:aws:eks:{plan.config.region}:{plan.config.account}:cluster/eks-platform-{stack}"
     assert pinned["aws:RequestTag/eks-cluster-arn"] == cluster_arn
-    assert pinned["aws:SourceAccount"] == "123456789012"
+    assert pinned["aws:SourceAccount"] == plan.config.account
     inline = one(plan, "aws:iam/rolePolicy:RolePolicy")
     doc = json.loads(inline.inputs["policy"])
     sids = {s["Sid"]: s for s in doc["Statement"]}
@@ -237,7 +237,7 @@ def test_node_role_instance_profile_and_access_entry(plans, stack):
         "AmazonEKSWorkerNodePolicy",
         "AmazonSSMManagedInstanceCore",
     ]
-    assert plan.outputs["nodeRoleArns"]["karpenter"].startswith("arn:aws:iam::123456789012:role/")
+    assert plan.outputs["nodeRoleArns"]["karpenter"].startswith(f"arn:aws:iam::{plan.config.account}:role/")
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -23,6 +23,7 @@ def project(tmp_path, monkeypatch) -> Path:
         shutil.copy(path, tmp_path / path.name)
     shutil.copytree(ROOT / "policies" / "config", tmp_path / "policies" / "config")
     shutil.copytree(ROOT / "platform", tmp_path / "platform")
+    shutil.copytree(ROOT / ".github" / "workflows", tmp_path / ".github" / "workflows")
     # The repository may hold a staging environment already (e.g. made by this very command): start without it.
     for made in ("Pulumi.staging.yaml", "policies/config/staging.json", "platform/*/values-staging.yaml"):
         for path in tmp_path.glob(made):
@@ -126,3 +127,55 @@ def test_a_production_environment_from_prod_in_the_same_account_names_the_oidc_p
     assert config["platform:gitops"]["domain"] == "prod-us.example.com"
     policy = json.loads((project / "policies/config/prod-us.json").read_text())
     assert policy["encryption-at-rest"]["enforcementLevel"] == "mandatory"
+
+
+def test_the_new_environment_is_deployed_and_checked_by_ci_on_its_own_runner(cli, project):
+    from components.deploy_runner import project_name
+    from components.deploy_runner_iam import runs_on_label
+
+    assert cli(*ARGS).exit_code == 0
+    label = runs_on_label(project_name("staging"))
+    deploy = yaml.safe_load((project / ".github/workflows/deploy.yml").read_text())["jobs"]
+    drift = yaml.safe_load((project / ".github/workflows/drift.yml").read_text())["jobs"]
+    assert deploy["up-staging"]["runs-on"] == label and deploy["up-staging"]["environment"] == "staging"
+    assert deploy["up-staging"]["needs"] == ["test", "bootstrap-staging"]
+    assert "platformctl up staging --yes" in json.dumps(deploy["up-staging"])
+    assert "platformctl up staging --bootstrap" in json.dumps(deploy["bootstrap-staging"])
+    assert drift["drift-staging"]["runs-on"] == label and "platformctl drift staging" in json.dumps(drift)
+    # Its Region, where the job falls back on one (the GitHub environment's AWS_REGION variable wins).
+    assert "'us-east-1'" in json.dumps(deploy["up-staging"]) and "'eu-west-1'" not in json.dumps(deploy["up-staging"])
+    assert deploy["up-dev"] == yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())["jobs"]["up-dev"]
+
+
+def test_jobs_are_copied_as_words_never_inside_paths_nor_from_a_fleet():
+    from platformctl.envs import copy_stack_jobs
+
+    workflow = """on: push
+jobs:
+  test:
+    runs-on: ubuntu-24.04
+  up-dev:
+    needs: [test]
+    environment: dev
+    if: needs.test.result == 'success'
+    steps:
+      - run: platformctl up dev --yes > /dev/null
+
+  # prod's jobs
+  up-fleet-dev:
+    steps:
+      - run: platformctl up --fleet dev
+"""
+    text, jobs = copy_stack_jobs(workflow, "dev", "qa", ("eu-west-1", "us-east-1"))
+    assert jobs == ["up-qa"]
+    doc = yaml.safe_load(text)
+    assert list(doc["jobs"]) == ["test", "up-dev", "up-qa", "up-fleet-dev"]
+    assert doc["jobs"]["up-qa"] == {
+        "needs": ["test"],
+        "environment": "qa",
+        "if": "needs.test.result == 'success'",
+        "steps": [{"run": "platformctl up qa --yes > /dev/null"}],
+    }
+    assert "  # prod's jobs\n  up-fleet-dev:" in text  # the next job keeps its comment
+    assert copy_stack_jobs(text, "dev", "qa") == (text, [])  # qa has its jobs already
+    assert copy_stack_jobs(workflow, "stage", "qa") == (workflow, [])  # no job of stage's

@@ -26,7 +26,7 @@ def test_a_private_endpoint_without_a_runner_warns_that_the_kubernetes_resources
 
     code, out = plan_with_edited_config("prod", edit)
     assert code == 0
-    [warning] = [line for line in out if line.startswith("warning:")]
+    [warning] = [line for line in out if line.startswith("warning:") and "Kubernetes resources" in line]
     assert warning.startswith("warning: stack prod declares ") and "Kubernetes resources, but its API endpoint is " in (
         warning
     )
@@ -40,7 +40,7 @@ def test_a_private_endpoint_without_a_runner_warns_that_the_kubernetes_resources
 def test_a_public_endpoint_limited_to_some_cidrs_warns_too(plan_with_edited_config):
     code, out = plan_with_edited_config("dev", no_runner)
     assert code == 0
-    [warning] = [line for line in out if line.startswith("warning:")]
+    [warning] = [line for line in out if line.startswith("warning:") and "Kubernetes resources" in line]
     assert "its API endpoint is public only to 203.0.113.0/24" in warning
     assert "only a deploy from inside the VPC or those CIDRs can apply them" in warning
 
