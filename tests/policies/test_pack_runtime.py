@@ -86,10 +86,8 @@ def _struct(props: dict) -> struct_pb2.Struct:
     return s
 
 
-def test_analyze_checks_the_type_before_decoding_and_decodes_once(monkeypatch):
-    """The SDK decoded every resource's properties once per policy; the servicer does it once per request, and
-    not at all when no enabled policy applies to the type."""
-    from pulumi.runtime.proto import analyzer_pb2
+def _aws_servicer():
+    """The AWS pack's resource policies (tags, encryption, hardening) in a servicer called directly, without gRPC."""
     from pulumi_policy import EnforcementLevel
 
     from policies.rules import encryption, hardening, tags
@@ -97,7 +95,15 @@ def test_analyze_checks_the_type_before_decoding_and_decodes_once(monkeypatch):
     rules = {**tags.RULES, **encryption.RULES, **hardening.RULES}
     applies = {**tags.APPLIES, **encryption.APPLIES, **hardening.APPLIES}
     policies = [packkit.resource_policy(name, rule, applies[name]) for name, rule in rules.items()]
-    servicer = packkit._Servicer("t", "1", policies, EnforcementLevel.MANDATORY)
+    return packkit._Servicer("t", "1", policies, EnforcementLevel.MANDATORY)
+
+
+def test_analyze_checks_the_type_before_decoding_and_decodes_once(monkeypatch):
+    """The SDK decoded every resource's properties once per policy; the servicer does it once per request, and
+    not at all when no enabled policy applies to the type."""
+    from pulumi.runtime.proto import analyzer_pb2
+
+    servicer = _aws_servicer()
     calls = []
     real = values.decode_struct
     monkeypatch.setattr(packkit, "decode_struct", lambda s, secrets: calls.append(1) or real(s, secrets))
@@ -115,14 +121,8 @@ def test_a_large_request_is_decoded_only_when_a_rule_judges_its_type(monkeypatch
     """Requests over the size upb is trusted with are decoded in Python (policies.wire): only when a rule needs the
     properties, once. A chart's CRDs (large, judged by no AWS rule) cost the AWS pack no decoding."""
     from pulumi.runtime.proto import analyzer_pb2
-    from pulumi_policy import EnforcementLevel
 
-    from policies.rules import encryption, hardening, tags
-
-    rules = {**tags.RULES, **encryption.RULES, **hardening.RULES}
-    applies = {**tags.APPLIES, **encryption.APPLIES, **hardening.APPLIES}
-    policies = [packkit.resource_policy(name, rule, applies[name]) for name, rule in rules.items()]
-    servicer = packkit._Servicer("t", "1", policies, EnforcementLevel.MANDATORY)
+    servicer = _aws_servicer()
     calls = []
     real = wire.decode_struct
     monkeypatch.setattr(wire, "decode_struct", lambda data, secrets: calls.append(1) or real(data, secrets))
