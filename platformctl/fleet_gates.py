@@ -54,6 +54,10 @@ def eks_token(cluster_name: str, region: str, session: Any = None) -> str:
     import botocore.session
     from botocore.signers import RequestSigner
 
+    from components import aws_partitions
+
+    known = aws_partitions.region(region)
+    suffix = known.dns_suffix if known is not None else "amazonaws.com"  # a Region newer than botocore's data
     session = session or botocore.session.get_session()
     client = session.create_client("sts", region_name=region)
     signer = RequestSigner(
@@ -67,7 +71,7 @@ def eks_token(cluster_name: str, region: str, session: Any = None) -> str:
     url = signer.generate_presigned_url(
         {
             "method": "GET",
-            "url": f"https://sts.{region}.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15",
+            "url": f"https://sts.{region}.{suffix}/?Action=GetCallerIdentity&Version=2011-06-15",
             "body": {},
             "headers": {"x-k8s-aws-id": cluster_name},
             "context": {},

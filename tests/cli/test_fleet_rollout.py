@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from platformctl import errors
+import pytest
+
+from platformctl import errors, fleet_gates
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDER = ["global", "mgmt", "prod-apse1", "prod-euw1", "prod-use1"]
@@ -153,3 +155,25 @@ def test_fleet_and_stacks_are_exclusive(fake_pulumi, cli):
         assert result.exit_code == errors.EXIT_USAGE, args
     assert "give one or more STACKs, or --fleet NAME" in cli("refresh").stderr
     assert "fleet 'nope' not found" in cli("up", "--fleet", "nope", "--yes").stderr
+
+
+@pytest.mark.parametrize(("region", "host"), [("eu-west-1", "sts.eu-west-1.amazonaws.com"),
+                                              ("cn-north-1", "sts.cn-north-1.amazonaws.com.cn")])  # fmt: skip
+def test_the_gates_eks_token_is_a_presigned_get_caller_identity_for_the_cluster(region, host):
+    """The shape of aws-iam-authenticator's token (what `aws eks get-token` prints); no API server checks it here."""
+    import base64
+    import urllib.parse
+
+    import botocore.session
+
+    session = botocore.session.get_session()
+    session.set_credentials("AKIDEXAMPLE", "secret")
+    token = fleet_gates.eks_token("eks-platform-mgmt", region, session)
+    assert token.startswith("k8s-aws-v1.")
+    encoded = token.removeprefix("k8s-aws-v1.")
+    url = urllib.parse.urlsplit(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode())
+    query = urllib.parse.parse_qs(url.query)
+    assert (url.scheme, url.netloc) == ("https", host)
+    assert query["Action"] == ["GetCallerIdentity"] and query["X-Amz-Expires"] == ["60"]
+    assert "x-k8s-aws-id" in query["X-Amz-SignedHeaders"][0].split(";")
+    assert query["X-Amz-Credential"][0].startswith("AKIDEXAMPLE/") and f"/{region}/sts/" in query["X-Amz-Credential"][0]
