@@ -19,6 +19,7 @@ a pulumi that crashes (a Go panic, a signal) or is older than MIN_PULUMI_VERSION
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import functools
@@ -213,6 +214,25 @@ def handle_termination():
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def signals_as_events():
+    """While the block runs (main thread only): SIGINT, SIGTERM and SIGHUP are recorded, not raised, in the deque
+    it yields, in arrival order. A signal raised as an exception lands wherever the main thread happens to be - also
+    between the checks of a loop that would have handled it, where it escapes, and the executor's exit then waits
+    forever on a pulumi that was never asked to stop. Recorded, it is handled by the loop, at its next turn."""
+    arrived: collections.deque[int] = collections.deque()
+    if threading.current_thread() is not threading.main_thread():
+        yield arrived
+        return
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, lambda signum, _frame: arrived.append(signum)) for sig in signals}
+    try:
+        yield arrived
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
@@ -579,14 +599,15 @@ def run_stacks(
             for ref, p in zip(refs, progresses, strict=True)
         ]
         pending = set(futures)
-        while pending:
-            try:
-                with handle_termination():
-                    _, pending = wait(pending, timeout=0.2)
-            except KeyboardInterrupt:
-                reporter.note(None, session.interrupt())
-            except Terminated as exc:
-                reporter.note(None, session.terminate(exc.signum))
+        with signals_as_events() as arrived:
+            while pending:
+                _, pending = wait(pending, timeout=0.2)
+                while arrived:
+                    signum = arrived.popleft()
+                    if signum == signal.SIGINT:
+                        reporter.note(None, session.interrupt())
+                    else:
+                        reporter.note(None, session.terminate(signum))
     for ref, p in zip(refs, progresses, strict=True):
         if p.status == "cancelled":
             _settle_interrupted(session, ref, p)
