@@ -6,60 +6,25 @@ check once."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from components.chart_cache import CACHE_ENV, MIRROR_ENV
 from platformctl import addon_checks
 
-ROOT = Path(__file__).resolve().parents[2]
-COPIED = ["components", "platformctl", "policies", "platform", "__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml"]
+from .project import ROOT, copy_with_demo_chart, run
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, helm_repo, mirror_dir) -> Path:
-    proj = tmp_path_factory.mktemp("addons-project")
-    for name in COPIED:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, proj / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(src, proj / name)
-    versions = proj / "components" / "versions.py"
-    text = versions.read_text()
-    block = re.search(r'    "external-secrets": \{\n(?:        .*\n)+?    \},\n', text)
-    assert block
-    versions.write_text(
-        text.replace(
-            block.group(0),
-            f'    "external-secrets": {{\n        "repo": "{helm_repo}",\n        "chart": "demo-addon",\n'
-            '        "version": "0.1.0",\n        "digest": "",\n    },\n',
-        )
-    )
+    proj = copy_with_demo_chart(tmp_path_factory.mktemp("addons-project"), "external-secrets", helm_repo)
     stack = yaml.safe_load((proj / "Pulumi.prod.yaml").read_text())
     stack["config"]["platform:addons"]["externalSecrets"]["values"] = {"violate": True}
     (proj / "Pulumi.prod.yaml").write_text(yaml.safe_dump(stack))
     assert run(proj, "charts", "lock", "external-secrets", "--mirror", str(mirror_dir)).returncode == 0
     return proj
-
-
-def run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "PLATFORMCTL_PROJECT_DIR": str(project),
-        CACHE_ENV: str(project / ".cache" / "charts"),
-        "PYTHONPATH": str(project),
-    }
-    env.pop(MIRROR_ENV, None)
-    cmd = [sys.executable, "-m", "platformctl.cli", *args]
-    return subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_each_check_finds_what_breaks_the_add_on(project):

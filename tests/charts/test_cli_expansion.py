@@ -5,20 +5,15 @@ object switched on. Each command runs in its own process with the copy first on 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from components.chart_cache import CACHE_ENV, MIRROR_ENV
+from .project import copy_with_demo_chart, run
 
-ROOT = Path(__file__).resolve().parents[2]
-COPIED = ["components", "platformctl", "policies", "platform", "__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml"]
 CHART = (
     "urn:pulumi:prod::eks-platform::eks-platform:addons:Addons$kubernetes:helm.sh/v4:Chart::prod-addons-metrics-server"
 )
@@ -26,41 +21,11 @@ CHART = (
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, helm_repo) -> Path:
-    proj = tmp_path_factory.mktemp("project")
-    for name in COPIED:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, proj / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(src, proj / name)
-    versions = proj / "components" / "versions.py"
-    text = versions.read_text()
-    block = re.search(r'    "metrics-server": \{\n(?:        .*\n)+?    \},\n', text)
-    assert block, "the metrics-server pin"
-    versions.write_text(
-        text.replace(
-            block.group(0),
-            f'    "metrics-server": {{\n        "repo": "{helm_repo}",\n        "chart": "demo-addon",\n'
-            '        "version": "0.1.0",\n        "digest": "",\n    },\n',
-        )
-    )
+    proj = copy_with_demo_chart(tmp_path_factory.mktemp("project"), "metrics-server", helm_repo)
     stack = yaml.safe_load((proj / "Pulumi.prod.yaml").read_text())
     stack["config"]["platform:addons"]["metricsServer"] = {"values": {"violate": True}}
     (proj / "Pulumi.prod.yaml").write_text(yaml.safe_dump(stack))
     return proj
-
-
-def run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "COLUMNS": "300",  # a wide terminal: table cells are not wrapped
-        "PLATFORMCTL_PROJECT_DIR": str(project),
-        CACHE_ENV: str(project / ".cache" / "charts"),
-        "PYTHONPATH": str(project),
-    }
-    env.pop(MIRROR_ENV, None)
-    cmd = [sys.executable, "-m", "platformctl.cli", *args]
-    return subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_lock_pull_plan_and_policy_on_the_expanded_chart(project, mirror_dir):
