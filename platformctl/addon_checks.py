@@ -28,24 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from policies.rules import pss, workloads
+from policies.rules.kubernetes import NAMESPACE_TYPE, NETWORK_POLICY_TYPE, POD_TYPES, SERVICE_TYPE
 
 CHART_TYPES = ("kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release")
-NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
-NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-SERVICE_TYPE = "kubernetes:core/v1:Service"
 # EKS runs the PodSecurity admission plugin with its defaults: an unlabelled namespace is `privileged`.
 EKS_DEFAULT_LEVEL = ("privileged", "latest")
-POD_KINDS = {
-    "kubernetes:core/v1:Pod": "Pod",
-    "kubernetes:core/v1:PodTemplate": "PodTemplate",
-    "kubernetes:core/v1:ReplicationController": "ReplicationController",
-    "kubernetes:apps/v1:Deployment": "Deployment",
-    "kubernetes:apps/v1:StatefulSet": "StatefulSet",
-    "kubernetes:apps/v1:DaemonSet": "DaemonSet",
-    "kubernetes:apps/v1:ReplicaSet": "ReplicaSet",
-    "kubernetes:batch/v1:Job": "Job",
-    "kubernetes:batch/v1:CronJob": "CronJob",
-}
 
 
 @dataclass(frozen=True)
@@ -203,7 +190,7 @@ def check_plan(
     def addon(r: Any) -> str:
         return addon_of(by_urn[r.parent].name, environment)
 
-    pods = [(r, POD_KINDS[r.type]) for r in rendered if r.type in POD_KINDS]
+    pods = [(r, POD_TYPES[r.type]) for r in rendered if r.type in POD_TYPES]
     findings: list[Finding] = []
 
     # pod-security: admission with the namespace's labels.
