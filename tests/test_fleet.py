@@ -510,3 +510,23 @@ def test_a_spokes_image_registry_is_its_regions_ecr_host_from_the_partition_data
     assert image_registry("210987654321", "cn-north-1", "fleet").endswith(".dkr.ecr.cn-north-1.amazonaws.com.cn/fleet")
     with pytest.raises(ValueError, match="eu-west-9"):
         image_registry("210987654321", "eu-west-9", "fleet")
+
+
+@pytest.mark.parametrize(
+    ("region", "line"),
+    [
+        (None, "aws:region: is required (the Region of the source registry, e.g. us-east-2)"),
+        ("us-east", 'aws:region: is not an AWS region name like us-east-2 (got "us-east")'),
+        ("eu-west-9", "aws:region: is not an AWS Region ("),
+    ],
+)
+def test_the_global_stacks_region_is_checked_as_a_cluster_stacks_is(region, line):
+    from components.config.global_stack import validate_global
+
+    values = yaml.safe_load((ROOT / "global" / "Pulumi.global.yaml").read_text())["config"]
+    values.pop("aws:region")
+    if region is not None:
+        values["aws:region"] = region
+    with pytest.raises(ConfigError) as caught:
+        validate_global(values, "global")
+    assert any(x.startswith(line) for x in caught.value.lines), caught.value.lines

@@ -29,7 +29,7 @@ from .data import RegistriesConfig
 from .environment import EnvironmentConfig, TagsConfig
 from .gitops import DNS_NAME
 from .problems import ConfigError, Problem, join_path
-from .stack import PASS_THROUGH_NAMESPACES, REGION, SecretValue, read_stack_file, runtime_values
+from .stack import PASS_THROUGH_NAMESPACES, SecretValue, read_stack_file, region_problems, runtime_values
 
 NAMESPACE = "global"
 # A DNS label: one part of a host name (the record's name in the zone, or the spoke host it points at).
@@ -159,10 +159,7 @@ def validate_global(values: Mapping[str, Any], stack: str) -> GlobalConfig:
                 Problem(full_key, f"unknown config namespace {ns!r}; settings belong under '{NAMESPACE}:'", value)
             )
     region = aws.get("region")
-    if region is None:
-        problems.append(Problem("aws:region", "is required (the Region of the source registry, e.g. us-east-2)"))
-    elif not isinstance(region, str) or not REGION.match(region):
-        problems.append(Problem("aws:region", "is not an AWS region name like us-east-2", region))
+    problems += region_problems(region, "us-east-2", "the Region of the source registry, e.g. us-east-2")
     parsed: dict[str, Any] = {}
     for section, (_, required) in SECTIONS.items():
         if section not in raw:

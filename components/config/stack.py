@@ -209,6 +209,24 @@ def _is_secure(value: Any) -> bool:
     return isinstance(value, Mapping) and set(value) == {"secure"}
 
 
+def region_problems(region: Any, example: str, required_hint: str) -> list[Problem]:
+    """`aws:region`: present, shaped like a Region name, and a Region of the AWS SDK's partition data."""
+    if region is None:
+        return [Problem("aws:region", f"is required ({required_hint})")]
+    if not isinstance(region, str) or not REGION.match(region):
+        return [Problem("aws:region", f"is not an AWS region name like {example}", region)]
+    if aws_partitions.region(region) is None:
+        hint = difflib.get_close_matches(region, list(aws_partitions.regions()), n=1)
+        return [
+            Problem(
+                "aws:region",
+                f"is not an AWS Region ({aws_partitions.source()}" + (f"; did you mean '{hint[0]}'?)" if hint else ")"),
+                region,
+            )
+        ]
+    return []
+
+
 def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
     """Validate a stack's config map (`namespace:key` -> parsed value). Raises ConfigError with every problem."""
     problems: list[Problem] = []
@@ -264,19 +282,7 @@ def validate(values: Mapping[str, Any], stack: str) -> StackConfig:
             )
 
     region = aws.get("region")
-    if region is None:
-        problems.append(Problem("aws:region", "is required (e.g. eu-west-1)"))
-    elif not isinstance(region, str) or not REGION.match(region):
-        problems.append(Problem("aws:region", "is not an AWS region name like eu-west-1", region))
-    elif aws_partitions.region(region) is None:
-        hint = difflib.get_close_matches(region, list(aws_partitions.regions()), n=1)
-        problems.append(
-            Problem(
-                "aws:region",
-                f"is not an AWS Region ({aws_partitions.source()}" + (f"; did you mean '{hint[0]}'?)" if hint else ")"),
-                region,
-            )
-        )
+    problems += region_problems(region, "eu-west-1", "e.g. eu-west-1")
 
     parsed: dict[str, Any] = {}
     for section, (_tp, required) in SECTIONS.items():
