@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.addons.spec import ServiceAccount
 from policies.rules import pss, workloads
 from policies.rules.kubernetes import NAMESPACE_TYPE, NETWORK_POLICY_TYPE, POD_TYPES, SERVICE_TYPE
 
@@ -47,17 +48,11 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class ServiceAccountRef:
-    namespace: str
-    name: str
-
-
-@dataclass(frozen=True)
 class ChartRole:
     """A chart whose pods need AWS credentials through Pod Identity: the service account the role is bound to."""
 
     addon: str
-    service_account: ServiceAccountRef
+    service_account: ServiceAccount
 
 
 def addon_of(chart_name: str, environment: str) -> str:
@@ -293,9 +288,9 @@ def chart_roles(cfg: Any) -> list[ChartRole]:
     out = []
     for name, spec in CATALOG.items():
         if spec.kind == "helm" and spec.service_account is not None and spec.has_role(cfg.addons):
-            out.append(ChartRole(name, ServiceAccountRef(spec.service_account.namespace, spec.service_account.name)))
+            out.append(ChartRole(name, spec.service_account))
     if cfg.karpenter.enabled:
-        out.append(ChartRole("karpenter", ServiceAccountRef(karpenter.NAMESPACE, karpenter.SERVICE_ACCOUNT)))
+        out.append(ChartRole("karpenter", ServiceAccount(karpenter.NAMESPACE, karpenter.SERVICE_ACCOUNT)))
     return out
 
 
