@@ -32,13 +32,12 @@ from components.config.stack import SecretValue, short_stack_name, stack_file, v
 from platformctl import eks_expand, eks_model, mock_outputs
 from platformctl.expand import _CHILD_OPTIONS, CHART_TYPE, ExpandContext, ExpandResult, RemoteExpansion, expand_plan
 from platformctl.paths import project_root
-from platformctl.plan import Plan, PlanResource
+from platformctl.plan import ENGINE_UNKNOWN, UNKNOWN_PLACEHOLDER, Plan, PlanResource, engine_value
 from policies.rules.aws_taggable import is_taggable
 
 T = TypeVar("T")
 
 SECRET_PLACEHOLDER = "[secret]"
-UNKNOWN_PLACEHOLDER = "[unknown]"
 
 # Pulumi's wire signatures for special values inside a property struct.
 _SIG = "4dabf18193072939515e22adb298388d"
@@ -47,7 +46,7 @@ _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 _OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 _ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 _ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
-_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+_UNKNOWN = ENGINE_UNKNOWN
 # `pulumi.StackReference` reads a resource of this type; the engine answers with the other stack's outputs.
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 # Resolves a StackReference name (org/project/stack) offline: (outputs as that stack's plan has them, the names of
@@ -133,17 +132,8 @@ def _stack_reference(name: str, recorder: _Recorder, references: References | No
         recorder.unresolved[name] = str(exc)
         outputs, secret_names = {}, []
 
-    def wire(value: Any) -> Any:
-        if value == UNKNOWN_PLACEHOLDER:
-            return _UNKNOWN
-        if isinstance(value, dict):
-            return {k: wire(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [wire(v) for v in value]
-        return value
-
     recorder.references[name] = sorted(outputs)
-    return name, {"name": name, "outputs": wire(outputs), "secretOutputNames": sorted(secret_names)}
+    return name, {"name": name, "outputs": engine_value(outputs), "secretOutputNames": sorted(secret_names)}
 
 
 def _make_monitor(recorder: _Recorder, ctx: mock_outputs.Ctx, references: References | None = None):

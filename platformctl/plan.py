@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +21,23 @@ if TYPE_CHECKING:
 # `expansions` and `warnings`.
 SCHEMA_VERSION = 2
 SCHEMA_FILE = Path(__file__).with_name("plan.schema.json")
+
+# How a plan shows a value the engine knows only at deploy time, and the engine's own sentinel for it (what a
+# program reads back, and what analyzers receive).
+UNKNOWN_PLACEHOLDER = "[unknown]"
+ENGINE_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def engine_value(value: Any) -> Any:
+    """A plan value as the engine hands it over (a StackReference's outputs, an analyzer's properties): unknowns as
+    the engine's sentinel."""
+    if value == UNKNOWN_PLACEHOLDER:
+        return ENGINE_UNKNOWN
+    if isinstance(value, Mapping):
+        return {k: engine_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [engine_value(v) for v in value]
+    return value
 
 
 @dataclass

@@ -29,12 +29,10 @@ from platformctl.analyzer import (
     find_packs,
 )
 from platformctl.exitcodes import EXIT_FAIL, EXIT_OK, EXIT_USAGE
+from platformctl.plan import engine_value
 from platformctl.reports import FORMATS, PolicyReport, PolicySummary, render
 from policies.rules.config import POLICIES, PolicyConfigError, for_pack, load_config_file
 
-# How platformctl.engine renders a value unknown until apply, and how the engine sends one to analyzers.
-PLAN_UNKNOWN = "[unknown]"
-WIRE_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 
 
@@ -50,17 +48,6 @@ def policy_config_path(project: Path, stack: str, environment: str | None = None
             if path.is_file():
                 return path
     return None
-
-
-def wire_value(value: Any) -> Any:
-    """A plan property as the engine sends it to an analyzer: unknowns as the protocol's sentinel."""
-    if value == PLAN_UNKNOWN:
-        return WIRE_UNKNOWN
-    if isinstance(value, Mapping):
-        return {k: wire_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [wire_value(v) for v in value]
-    return value
 
 
 def plan_resources(plan: Any) -> list[Resource]:
@@ -85,7 +72,7 @@ def plan_resources(plan: Any) -> list[Resource]:
                 type=type_,
                 name=name,
                 urn=urn,
-                properties=wire_value(props),
+                properties=engine_value(props),
                 parent=parent,
                 dependencies=list(deps),
                 property_dependencies={k: list(v) for k, v in prop_deps.items()},
